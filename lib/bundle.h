@@ -1,0 +1,61 @@
+/* bundle.h: the corrected-fatbin bundle - a directory with a MANIFEST and
+ * .fatbin files.
+ *
+ * MANIFEST format (text, '#' comments):
+ *   label sageattention@68de379
+ *   fatbin <file> module=<name> archs=<sm,sm,...> kernels=<n> sha256=<hex>
+ * One `fatbin` line per file; every file's hash is checked when opened. */
+#ifndef SAGESHIM_BUNDLE_H
+#define SAGESHIM_BUNDLE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "image.h"
+
+struct ss_manifest_item {
+    char *file;             /* relative to the bundle directory */
+    char *module;           /* e.g. "_qattn_sm90" */
+    unsigned archs[8];
+    size_t narchs;
+    unsigned kernels;
+    char sha256[65];
+};
+
+struct ss_manifest {
+    char *label;
+    size_t nitems;
+    struct ss_manifest_item *items;
+};
+
+/* Parse MANIFEST text; bad lines reported through diag (file, line) and
+ * skipped.  Returns the number of problems. */
+int ss_manifest_parse(struct ss_manifest *m, const char *text, size_t len,
+                      const char *filename, ss_diag_fn diag, void *ctx);
+void ss_manifest_free(struct ss_manifest *m);
+/* Write MANIFEST text for m into a malloc'ed string. */
+char *ss_manifest_format(const struct ss_manifest *m);
+
+struct ss_bundle_file {
+    struct ss_manifest_item *item;
+    uint8_t *bytes;          /* file contents, owned */
+    size_t len;
+    struct ss_image image;   /* containers parsed from bytes */
+};
+
+struct ss_bundle {
+    char *dir;
+    struct ss_manifest manifest;
+    size_t nfiles;
+    struct ss_bundle_file *files;  /* only files that exist, hash and parse */
+};
+
+/* Open a bundle directory: read MANIFEST, read and hash each file (a file
+ * whose hash does not match is refused and reported), parse containers.
+ * Returns 0 when the manifest was read (possibly with refused files), -1
+ * when the bundle is unusable. */
+int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *ctx,
+                   struct ss_error *err);
+void ss_bundle_close(struct ss_bundle *b);
+
+#endif

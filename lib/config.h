@@ -1,0 +1,63 @@
+/* config.h: sageshim.conf - what the preload library does, read once. */
+#ifndef SAGESHIM_CONFIG_H
+#define SAGESHIM_CONFIG_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+enum ss_mode { SS_MODE_REDIRECT, SS_MODE_DIAGNOSE, SS_MODE_OFF };
+enum ss_log_level { SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
+
+#define SS_MAX_ARCHS 8
+#define SS_MAX_PATTERNS 32
+
+struct ss_config {
+    enum ss_mode mode;
+    int dry_run;                     /* decide and log, but load the original */
+    unsigned archs[SS_MAX_ARCHS];    /* SM numbers: 90, 120 */
+    size_t narchs;
+    char *modules[SS_MAX_PATTERNS];  /* globs on the owning object's path: redirected */
+    size_t nmodules;
+    char *observe[SS_MAX_PATTERNS];  /* globs: launches counted in diagnose, never redirected */
+    size_t nobserve;
+    char *bundle;                    /* directory with MANIFEST */
+    int repair;                      /* restore the shadowed sm90 op */
+    char *repair_modules[SS_MAX_PATTERNS]; /* extension names: "sageattention._qattn_sm90" */
+    size_t nrepair_modules;
+    char *log;                       /* "stderr" or a path */
+    enum ss_log_level log_level;
+    char *source;                    /* file the config came from, or "(defaults)" */
+};
+
+/* Built-in defaults (the same values the shipped sageshim.conf spells out). */
+void ss_config_defaults(struct ss_config *cfg);
+
+/* Parse INI text.  Unknown keys, bad values and malformed lines are reported
+ * through diag with the file name and line number and otherwise ignored.
+ * Returns the number of problems reported. */
+int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
+                    const char *filename, ss_diag_fn diag, void *ctx);
+
+/* Apply SAGESHIM_MODE, SAGESHIM_LOG, SAGESHIM_LOG_LEVEL, SAGESHIM_BUNDLE
+ * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN) from getenv_fn; bad values reported. */
+int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const char *),
+                        ss_diag_fn diag, void *ctx);
+
+/* Find the config file: $SAGESHIM_CONF, $XDG_CONFIG_HOME/sageshim/sageshim.conf
+ * (or ~/.config/sageshim/sageshim.conf), <libdir>/../etc/sageshim.conf,
+ * /etc/sageshim.conf.  libdir may be NULL.  Returns 1 and the path, or 0. */
+int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
+                   char *path, size_t len);
+
+/* Load: defaults, then the file found (if any), then the environment. */
+int ss_config_load(struct ss_config *cfg, const char *libdir,
+                   const char *(*getenv_fn)(const char *), ss_diag_fn diag, void *ctx);
+
+void ss_config_free(struct ss_config *cfg);
+
+const char *ss_mode_name(enum ss_mode mode);
+/* fnmatch-style glob on a path ("*" crosses "/"). */
+int ss_glob_match(const char *pattern, const char *path);
+
+#endif

@@ -1,0 +1,25 @@
+/* sageshim.h: the map of the core library shared by the preload library
+ * (shim/) and the command line (tools/).
+ *
+ *   error.h    how parsers report problems (offset + message, never abort)
+ *   image.h    containers, entries, kernels; reading files and live images
+ *   select.h   which entry the driver runs on a given compute capability
+ *   abi.h      per-kernel verdicts: may a replacement stand in for an original?
+ *   merge.h    build the container handed to the driver instead of the original
+ *   sha256.h   hashing for the bundle manifest
+ *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
+ *   config.h   sageshim.conf, the environment, and where the file is looked up
+ */
+#ifndef SAGESHIM_H
+#define SAGESHIM_H
+
+#include "error.h"
+#include "image.h"
+#include "select.h"
+#include "abi.h"
+#include "merge.h"
+#include "sha256.h"
+#include "bundle.h"
+#include "config.h"
+
+#endif
