@@ -40,7 +40,8 @@ int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
                     const char *filename, ss_diag_fn diag, void *ctx);
 
 /* Apply SAGESHIM_MODE, SAGESHIM_LOG, SAGESHIM_LOG_LEVEL, SAGESHIM_BUNDLE
- * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN) from getenv_fn; bad values reported. */
+ * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN, SAGESHIM_ARCHS) from getenv_fn;
+ * bad values reported with file "environment", line 0. */
 int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const char *),
                         ss_diag_fn diag, void *ctx);
 

@@ -1,0 +1,255 @@
+/* bundle.c: opening the corrected-fatbin bundle.  Every file is read
+ * whole, hashed, and parsed before anything may use it; a file that fails
+ * any of these is left out (and reported), never half used. */
+#include "bundle.h"
+#include "sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_MANIFEST_BYTES (1024 * 1024)
+#define MAX_FATBIN_BYTES ((size_t)512 * 1024 * 1024)
+/* Distinct kernel names counted per file; more is reported as a mismatch. */
+#define MAX_COUNTED_KERNELS 65536
+
+static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
+                   const char *fmt, ...)
+{
+    char message[768];
+    va_list ap;
+    if (!diag)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    diag(ctx, file, line, message);
+}
+
+/* Read a regular file of at most `max` bytes.  Returns 0, or -1 with the
+ * reason in why. */
+static int read_bounded(const char *path, size_t max, uint8_t **bytes, size_t *len,
+                        char *why, size_t whylen)
+{
+    *bytes = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "not a regular file");
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > max) {
+        snprintf(why, whylen, "%lld bytes, more than the %zu allowed", (long long)st.st_size, max);
+        close(fd);
+        return -1;
+    }
+    size_t room = (size_t)st.st_size;
+    uint8_t *buf = malloc(room ? room : 1);
+    if (!buf) {
+        snprintf(why, whylen, "out of memory for %zu bytes", room);
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    while (got < room) {
+        ssize_t r = read(fd, buf + got, room - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r < 0)
+                snprintf(why, whylen, "cannot read: %s", strerror(errno));
+            else
+                snprintf(why, whylen, "file shrank while being read");
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *bytes = buf;
+    *len = got;
+    return 0;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + 1 + strlen(name) + 1;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s/%s", dir, name);
+    return path;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Distinct kernel names over every entry of every container, or -1 when
+ * there are too many to count (or no memory to count them). */
+static long count_distinct_kernels(const struct ss_image *image)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < image->ncontainers; c++)
+        for (size_t e = 0; e < image->containers[c].nentries; e++) {
+            const struct ss_entry *entry = &image->containers[c].entries[e];
+            if (entry->kernels_read)
+                total += entry->nkernels;
+        }
+    if (total > MAX_COUNTED_KERNELS)
+        return -1;
+    const char **names = malloc((total ? total : 1) * sizeof *names);
+    if (!names)
+        return -1;
+    size_t n = 0;
+    for (size_t c = 0; c < image->ncontainers; c++)
+        for (size_t e = 0; e < image->containers[c].nentries; e++) {
+            const struct ss_entry *entry = &image->containers[c].entries[e];
+            if (!entry->kernels_read)
+                continue;
+            for (size_t k = 0; k < entry->nkernels; k++)
+                if (entry->kernels[k].name)
+                    names[n++] = entry->kernels[k].name;
+        }
+    qsort(names, n, sizeof *names, compare_names);
+    long distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+            distinct++;
+    free(names);
+    return distinct;
+}
+
+/* Architectures the manifest promises but the file lacks. */
+static void check_archs(const struct ss_manifest_item *item, const struct ss_image *image,
+                        const char *manifest_path, ss_diag_fn diag, void *ctx)
+{
+    for (size_t a = 0; a < item->narchs; a++) {
+        int found = 0;
+        for (size_t c = 0; c < image->ncontainers && !found; c++)
+            for (size_t e = 0; e < image->containers[c].nentries && !found; e++)
+                found = image->containers[c].entries[e].sm == item->archs[a];
+        if (!found)
+            report(diag, ctx, manifest_path, 0, "%s: manifest lists sm_%u but the file has no entry for it",
+                   item->file, item->archs[a]);
+    }
+}
+
+/* Read, hash and parse one listed file into f.  Returns 0 when usable. */
+static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_bundle_file *f,
+                     const char *manifest_path, ss_diag_fn diag, void *ctx)
+{
+    char why[256];
+    char *path = join_path(dir, item->file);
+    if (!path) {
+        report(diag, ctx, manifest_path, 0, "%s: out of memory", item->file);
+        return -1;
+    }
+    memset(f, 0, sizeof *f);
+    f->item = item;
+    int r = read_bounded(path, MAX_FATBIN_BYTES, &f->bytes, &f->len, why, sizeof why);
+    free(path);
+    if (r < 0) {
+        report(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
+        return -1;
+    }
+
+    char hex[65];
+    ss_sha256_hex(f->bytes, f->len, hex);
+    if (strcmp(hex, item->sha256) != 0) {
+        report(diag, ctx, manifest_path, 0, "%s: sha256 mismatch (manifest %.12s..., file %.12s...); file refused",
+               item->file, item->sha256, hex);
+        free(f->bytes);
+        f->bytes = NULL;
+        return -1;
+    }
+
+    struct ss_error err = { 0 };
+    if (ss_image_parse(f->bytes, f->len, &f->image, &err) < 0) {
+        char message[300];
+        ss_error_format(&err, message, sizeof message);
+        report(diag, ctx, manifest_path, 0, "%s: not a usable fatbin (%s); file refused",
+               item->file, message);
+        free(f->bytes);
+        f->bytes = NULL;
+        return -1;
+    }
+
+    check_archs(item, &f->image, manifest_path, diag, ctx);
+    long kernels = count_distinct_kernels(&f->image);
+    if (kernels != (long)item->kernels)
+        report(diag, ctx, manifest_path, 0, "%s: manifest says %u kernels, the file has %ld",
+               item->file, item->kernels, kernels);
+    return 0;
+}
+
+int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *ctx,
+                   struct ss_error *err)
+{
+    memset(b, 0, sizeof *b);
+    if (!dir || !*dir)
+        return ss_fail_nooffset(err, "no bundle directory given");
+    b->dir = strdup(dir);
+    char *manifest_path = join_path(dir, "MANIFEST");
+    if (!b->dir || !manifest_path) {
+        free(manifest_path);
+        ss_bundle_close(b);
+        return ss_fail_nooffset(err, "out of memory");
+    }
+
+    uint8_t *text;
+    size_t len;
+    char why[256];
+    if (read_bounded(manifest_path, MAX_MANIFEST_BYTES, &text, &len, why, sizeof why) < 0) {
+        ss_fail_nooffset(err, "%s: %s", manifest_path, why);
+        free(manifest_path);
+        ss_bundle_close(b);
+        return -1;
+    }
+    ss_manifest_parse(&b->manifest, (const char *)text, len, manifest_path, diag, ctx);
+    free(text);
+
+    if (b->manifest.nitems > 0) {
+        b->files = calloc(b->manifest.nitems, sizeof *b->files);
+        if (!b->files) {
+            free(manifest_path);
+            ss_bundle_close(b);
+            return ss_fail_nooffset(err, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < b->manifest.nitems; i++)
+        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], manifest_path, diag,
+                      ctx) == 0)
+            b->nfiles++;
+    free(manifest_path);
+    return 0;
+}
+
+void ss_bundle_close(struct ss_bundle *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->nfiles; i++) {
+        ss_image_free(&b->files[i].image);
+        free(b->files[i].bytes);
+    }
+    free(b->files);
+    ss_manifest_free(&b->manifest);
+    free(b->dir);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,430 @@
+/* image.c: finding containers in files and in memory, naming things, and
+ * releasing what the readers allocated (fatbin-format.md §1-3). */
+#include "image.h"
+#include "image_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EM_CUDA_MACHINE 190
+#define MAX_FILE_SIZE (1024u * 1024 * 1024)
+/* Largest in-memory image we are willing to measure or copy. */
+#define MAX_LOADED_SIZE ((size_t)SS_MAX_PAYLOAD * 4)
+
+/* ---- releasing ---- */
+
+static void kernel_free(struct ss_kernel *k)
+{
+    free(k->name);
+    free(k->params);
+}
+
+static void entry_free(struct ss_entry *e)
+{
+    if (e->data_owned)
+        free(e->data);
+    for (size_t i = 0; i < e->nkernels; i++)
+        kernel_free(&e->kernels[i]);
+    free(e->kernels);
+}
+
+void ss_container_free(struct ss_container *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nentries; i++)
+        entry_free(&c->entries[i]);
+    free(c->entries);
+    memset(c, 0, sizeof *c);
+}
+
+void ss_image_free(struct ss_image *image)
+{
+    if (!image)
+        return;
+    for (size_t i = 0; i < image->ncontainers; i++)
+        ss_container_free(&image->containers[i]);
+    free(image->containers);
+    for (size_t i = 0; i < image->nnotes; i++)
+        free(image->notes[i]);
+    free(image->notes);
+    memset(image, 0, sizeof *image);
+}
+
+/* ---- names ---- */
+
+const char *ss_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case SS_KIND_PTX: return "ptx";
+    case SS_KIND_ELF: return "elf";
+    case SS_KIND_LTOIR: return "ltoir";
+    default: return "unknown";
+    }
+}
+
+const char *ss_compression_name(enum ss_compression c)
+{
+    switch (c) {
+    case SS_COMPRESS_NONE: return "none";
+    case SS_COMPRESS_LZ4: return "lz4";
+    case SS_COMPRESS_ZSTD: return "zstd";
+    }
+    return "unknown";
+}
+
+void ss_entry_arch_name(const struct ss_entry *e, char *buf, size_t len)
+{
+    const char *suffix = e->variant == SS_VARIANT_A ? "a" : e->variant == SS_VARIANT_F ? "f" : "";
+    switch (e->kind) {
+    case SS_KIND_PTX: snprintf(buf, len, "compute_%u%s", e->sm, suffix); break;
+    case SS_KIND_ELF: snprintf(buf, len, "sm_%u%s", e->sm, suffix); break;
+    case SS_KIND_LTOIR: snprintf(buf, len, "lto_%u%s", e->sm, suffix); break;
+    default: snprintf(buf, len, "kind%u_%u%s", e->kind, e->sm, suffix); break;
+    }
+}
+
+const struct ss_kernel *ss_entry_find_kernel(const struct ss_entry *e, const char *name)
+{
+    if (!e || !name)
+        return NULL;
+    for (size_t i = 0; i < e->nkernels; i++)
+        if (e->kernels[i].name && strcmp(e->kernels[i].name, name) == 0)
+            return &e->kernels[i];
+    return NULL;
+}
+
+/* ---- files ---- */
+
+int ss_read_file(const char *path, uint8_t **bytes, size_t *len, struct ss_error *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ss_fail_nooffset(err, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ss_fail_nooffset(err, "%s is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > MAX_FILE_SIZE) {
+        close(fd);
+        return ss_fail_nooffset(err, "%s is larger than 1 GiB", path);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return ss_fail_nooffset(err, "out of memory reading %s", path);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = n < 0 ? errno : EIO;
+            free(buf);
+            close(fd);
+            return ss_fail_nooffset(err, "cannot read %s: %s", path, strerror(saved));
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *bytes = buf;
+    *len = size;
+    return 0;
+}
+
+/* ---- containers ---- */
+
+/* Entry notes are copied to the image, prefixed with where they are. */
+static int collect_entry_notes(struct ss_image *image, const struct ss_container *c)
+{
+    for (size_t i = 0; i < c->nentries; i++) {
+        const struct ss_entry *e = &c->entries[i];
+        if (!e->note[0])
+            continue;
+        char arch[32];
+        ss_entry_arch_name(e, arch, sizeof arch);
+        if (ss_image_note(image, "container at offset 0x%zx%s%s: entry at offset 0x%zx (%s): %s",
+                          c->offset, c->section[0] ? " in " : "", c->section,
+                          c->offset + e->offset, arch, e->note) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_container(struct ss_image *image, struct ss_container *c, struct ss_error *err)
+{
+    if (collect_entry_notes(image, c) < 0 || ss_image_add_container(image, c) < 0) {
+        ss_container_free(c);
+        return ss_fail_nooffset(err, "out of memory");
+    }
+    return 0;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+int ss_containers_walk(const uint8_t *bytes, size_t len, size_t base,
+                       enum ss_origin origin, const char *section,
+                       struct ss_image *image, struct ss_error *err)
+{
+    int added = 0;
+    size_t at = 0;
+    while (at < len && !all_zero(bytes + at, len - at)) {
+        struct ss_container c;
+        struct ss_error cerr = {0};
+        if (ss_container_parse(bytes + at, len - at, &c, &cerr) < 0) {
+            if (cerr.has_offset)
+                cerr.offset += base + at;
+            if (added == 0) {
+                if (err)
+                    *err = cerr;
+                return -1;
+            }
+            char msg[sizeof cerr.message + 32];
+            ss_error_format(&cerr, msg, sizeof msg);
+            if (ss_image_note(image, "data after the last container ignored: %s", msg) < 0)
+                return ss_fail_nooffset(err, "out of memory");
+            break;
+        }
+        c.origin = origin;
+        snprintf(c.section, sizeof c.section, "%s", section ? section : "");
+        c.offset = base + at;
+        size_t size = c.size;
+        if (add_container(image, &c, err) < 0)
+            return -1;
+        added++;
+        /* Containers start 8-aligned; size <= len - at, so this cannot wrap. */
+        at += size;
+        at += (8 - at % 8) % 8;
+    }
+    return added;
+}
+
+/* ---- bare cubin and PTX ---- */
+
+static int is_cuda_elf(const uint8_t *bytes, size_t len)
+{
+    return len >= 20 && ss_load16(bytes + 18) == EM_CUDA_MACHINE;
+}
+
+/* A one-entry container standing for a bare cubin or PTX text. */
+static int add_single(struct ss_image *image, const uint8_t *bytes, size_t len,
+                      enum ss_origin origin, struct ss_entry *e, struct ss_error *err)
+{
+    struct ss_container c;
+    memset(&c, 0, sizeof c);
+    c.origin = origin;
+    c.bytes = bytes;
+    c.size = len;
+    c.entries = malloc(sizeof *c.entries);
+    if (!c.entries) {
+        entry_free(e);
+        return ss_fail_nooffset(err, "out of memory");
+    }
+    c.entries[0] = *e;
+    c.nentries = 1;
+    return add_container(image, &c, err);
+}
+
+static void bare_entry_init(struct ss_entry *e, const uint8_t *bytes, size_t len, unsigned kind)
+{
+    memset(e, 0, sizeof *e);
+    e->bytes = bytes;
+    e->size = len;
+    e->kind = kind;
+    e->payload_size = len;
+    e->data = (uint8_t *)bytes; /* not owned: the caller's buffer */
+    e->data_len = len;
+    /* A cubin says its class in e_ident; PTX for the driver is 64-bit. */
+    e->is_64bit = kind != SS_KIND_ELF || bytes[4] == 2 /* ELFCLASS64 */;
+    e->flags = e->is_64bit ? SS_FLAG_64BIT : 0;
+}
+
+static int parse_bare_cubin(const uint8_t *bytes, size_t len, struct ss_image *image,
+                            struct ss_error *err)
+{
+    struct ss_entry e;
+    bare_entry_init(&e, bytes, len, SS_KIND_ELF);
+    struct ss_error rerr = {0};
+    if (ss_cubin_read(bytes, len, &e, &rerr) < 0)
+        ss_entry_note_error(&e, "cubin not read", &rerr);
+    e.sm = e.cubin.sm;
+    e.variant = e.cubin.arch_specific ? SS_VARIANT_A : SS_VARIANT_PLAIN;
+    return add_single(image, bytes, len, SS_FROM_CUBIN, &e, err);
+}
+
+static const char *find_text(const char *text, size_t len, const char *word)
+{
+    return memmem(text, len, word, strlen(word));
+}
+
+/* PTX text up to its NUL: starts with a comment or declares .version/.target. */
+static int looks_like_ptx(const uint8_t *bytes, size_t len)
+{
+    const uint8_t *nul = memchr(bytes, 0, len);
+    size_t text_len = nul ? (size_t)(nul - bytes) : len;
+    const char *text = (const char *)bytes;
+    if (text_len >= 2 && text[0] == '/' && text[1] == '/')
+        return 1;
+    return find_text(text, text_len, ".version") || find_text(text, text_len, ".target");
+}
+
+/* ".target sm_90a" -> 90, variant A. */
+static void ptx_target(const char *text, size_t len, struct ss_entry *e)
+{
+    const char *t = find_text(text, len, ".target");
+    if (!t)
+        return;
+    const char *end = text + len;
+    const char *p = t + strlen(".target");
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (end - p < 3 || strncmp(p, "sm_", 3) != 0)
+        return;
+    p += 3;
+    unsigned sm = 0;
+    while (p < end && *p >= '0' && *p <= '9' && sm < 100000)
+        sm = sm * 10 + (unsigned)(*p++ - '0');
+    e->sm = sm;
+    if (p < end && *p == 'a')
+        e->variant = SS_VARIANT_A;
+    else if (p < end && *p == 'f')
+        e->variant = SS_VARIANT_F;
+}
+
+static int parse_bare_ptx(const uint8_t *bytes, size_t len, struct ss_image *image,
+                          struct ss_error *err)
+{
+    struct ss_entry e;
+    bare_entry_init(&e, bytes, len, SS_KIND_PTX);
+    const uint8_t *nul = memchr(bytes, 0, len);
+    ptx_target((const char *)bytes, nul ? (size_t)(nul - bytes) : len, &e);
+    struct ss_error rerr = {0};
+    if (ss_ptx_read((const char *)bytes, len, &e, &rerr) < 0)
+        ss_entry_note_error(&e, "PTX not read", &rerr);
+    return add_single(image, bytes, len, SS_FROM_PTX, &e, err);
+}
+
+/* ---- entry points ---- */
+
+static int parse_any(const uint8_t *bytes, size_t len, struct ss_image *image,
+                     struct ss_error *err)
+{
+    if (!bytes || len == 0)
+        return ss_fail(err, 0, "empty input");
+    if (len >= 4 && memcmp(bytes, "\x7f" "ELF", 4) == 0) {
+        if (is_cuda_elf(bytes, len))
+            return parse_bare_cubin(bytes, len, image, err);
+        return ss_hostelf_parse(bytes, len, image, err);
+    }
+    if (len >= 4 && ss_load32(bytes) == SS_CONTAINER_MAGIC)
+        return ss_containers_walk(bytes, len, 0, SS_FROM_CONTAINER, "", image, err) < 0 ? -1 : 0;
+    if (looks_like_ptx(bytes, len))
+        return parse_bare_ptx(bytes, len, image, err);
+    return ss_fail(err, 0, "unrecognized input: not an ELF file, a fatbin container or PTX text");
+}
+
+int ss_image_parse(const uint8_t *bytes, size_t len, struct ss_image *image,
+                   struct ss_error *err)
+{
+    memset(image, 0, sizeof *image);
+    if (parse_any(bytes, len, image, err) < 0) {
+        ss_image_free(image);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- images in memory ---- */
+
+/* Length of a container from its header, 0 when it is not one or is too
+ * large to believe. */
+static size_t container_length(const uint8_t *p)
+{
+    if (ss_load32(p) != SS_CONTAINER_MAGIC)
+        return 0;
+    uint16_t header_size = ss_load16(p + 6);
+    uint64_t fat_size = ss_load64(p + 8);
+    if (header_size < 16 || fat_size > MAX_LOADED_SIZE - header_size)
+        return 0;
+    return header_size + (size_t)fat_size;
+}
+
+static int looks_like_text_start(const uint8_t *p)
+{
+    return p[0] == '/' || p[0] == '.' || p[0] == ' ' || p[0] == '\t' || p[0] == '\n'
+        || p[0] == '\r';
+}
+
+/* Where an in-memory image's bytes are and how long they are; for a
+ * wrapper, the container it points to.  *start NULL when unknown. */
+static size_t loaded_extent(const void *image, const uint8_t **start)
+{
+    const uint8_t *p = image;
+    *start = NULL;
+    if (!p)
+        return 0;
+    uint32_t magic = ss_load32(p);
+    size_t n = 0;
+    if (magic == SS_WRAPPER_MAGIC) {
+        uint32_t version = ss_load32(p + 4);
+        const uint8_t *data;
+        memcpy(&data, p + 8, sizeof data);
+        if ((version != 1 && version != 2) || !data)
+            return 0;
+        p = data;
+        n = container_length(p);
+    } else if (magic == SS_CONTAINER_MAGIC) {
+        n = container_length(p);
+    } else if (memcmp(p, "\x7f" "ELF", 4) == 0) {
+        n = ss_elf_extent(p, MAX_LOADED_SIZE);
+    } else if (looks_like_text_start(p)) {
+        size_t text = strnlen((const char *)p, MAX_LOADED_SIZE);
+        n = text < MAX_LOADED_SIZE ? text + 1 : 0;
+    }
+    if (n)
+        *start = p;
+    return n;
+}
+
+size_t ss_image_measure(const void *image)
+{
+    const uint8_t *start;
+    return loaded_extent(image, &start);
+}
+
+int ss_image_parse_loaded(const void *image, struct ss_image *out, struct ss_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!image)
+        return ss_fail_nooffset(err, "no image (NULL pointer)");
+    const uint8_t *start;
+    size_t n = loaded_extent(image, &start);
+    if (!n) {
+        if (ss_load32(image) == SS_WRAPPER_MAGIC)
+            return ss_fail(err, 4, "fatbin wrapper with a bad version or data pointer");
+        return ss_fail(err, 0, "unrecognized in-memory image, or its headers claim more than %zu bytes",
+                       MAX_LOADED_SIZE);
+    }
+    if (ss_image_parse(start, n, out, err) < 0)
+        return -1;
+    if (start != image)
+        for (size_t i = 0; i < out->ncontainers; i++)
+            out->containers[i].origin = SS_FROM_WRAPPER;
+    return 0;
+}
