@@ -1,0 +1,154 @@
+/* check_tool_doctor.c: `sageshim doctor PATH` on a healthy and a broken
+ * SageAttention-shaped package (tests/tools/fixtures), on a machine without
+ * a CUDA driver.  Exit 0 healthy, 1 problems found. */
+#include "testutil.h"
+#include "toolrun.h"
+
+/* A package copied from tests/tools/fixtures/<kind> with libext.so as its
+ * extension module, a bundle built from that module, and an empty config,
+ * so nothing from the machine's own setup leaks in. */
+static char *prepare(const char *kind)
+{
+    char *tmp = make_temp_dir();
+    setenv("T", tmp, 1);
+    setenv("KIND", kind, 1);
+    setenv("EXT", fixture_path("libext.so"), 1);
+    struct tool_result r = run_shell(
+        "cp -r \"tests/tools/fixtures/$KIND\" \"$T/site\" && "
+        "cp \"$EXT\" \"$T/site/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so\" && "
+        "\"$SAGESHIM\" bundle --from \"$T/site/sageattention\" --out \"$T/bundle\" >/dev/null && "
+        ": > \"$T/sageshim.conf\"");
+    ck_assert_msg(r.status == 0, "setup failed: %s", r.err);
+    tool_result_free(&r);
+    setenv("SAGESHIM_CONF", "", 1);
+    setenv("XDG_CONFIG_HOME", tmp, 1);
+    unsetenv("SAGESHIM_MODE");
+    unsetenv("SAGESHIM_REPAIR");
+    return tmp;
+}
+
+static struct tool_result doctor(void)
+{
+    return run_shell("SAGESHIM_CONF=\"$T/sageshim.conf\" SAGESHIM_BUNDLE=\"$T/bundle\" "
+                     "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+}
+
+START_TEST(healthy_package_is_healthy)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = doctor();
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "sageshim.conf"));
+    ck_assert_ptr_nonnull(strstr(r.out, "_qattn_sm90"));
+    ck_assert_ptr_nonnull(strstr(r.out, "ABI-compatible"));
+    ck_assert_ptr_nonnull(strstr(r.out, "no shadowed names"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: healthy"));
+    ck_assert_ptr_null(strstr(r.out, "PROBLEM"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(shadowed_op_is_a_problem_with_its_remedy)
+{
+    char *tmp = prepare("broken");
+    struct tool_result r = doctor();
+    ck_assert_int_eq(r.status, 1);
+    /* Names the file, the name and both lines (7 and 12 in the fixture). */
+    ck_assert_ptr_nonnull(strstr(r.out, "sm90_compile.py"));
+    ck_assert_ptr_nonnull(strstr(r.out, "`def attn_inst_buf` at line 7 is defined again at line 12"));
+    ck_assert_ptr_nonnull(strstr(r.out, "keep repair = on"));
+    ck_assert_ptr_nonnull(strstr(r.out, "d970424"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: 1 problem found"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(no_driver_is_an_answer_not_a_problem)
+{
+    char *tmp = prepare("healthy");
+    /* This machine has no GPU; hide any driver to be sure. */
+    setenv("LD_LIBRARY_PATH", "/nonexistent", 1);
+    struct tool_result r = run_shell("test -e /dev/nvidiactl && exit 77; "
+                                     "SAGESHIM_CONF=\"$T/sageshim.conf\" "
+                                     "SAGESHIM_BUNDLE=\"$T/bundle\" "
+                                     "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+    if (r.status != 77) {
+        ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+        ck_assert_ptr_nonnull(strstr(r.out, "no CUDA driver"));
+    }
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(gpus_come_from_the_driver)
+{
+    /* The shim suite's fake driver, when it has been built (optional). */
+    const char *build = getenv("BUILD");
+    char fake[4096];
+    snprintf(fake, sizeof fake, "%s/tests/shim/fake", build && *build ? build : "build");
+    char lib[4200];
+    snprintf(lib, sizeof lib, "%s/libcuda.so.1", fake);
+    if (access(lib, R_OK) != 0)
+        return;
+    char *tmp = prepare("healthy");
+    setenv("LD_LIBRARY_PATH", fake, 1);
+    setenv("FAKECUDA_DEVICES", "9.0,8.9", 1);
+    struct tool_result r = doctor();
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "compute capability 9.0 (sm_90): a redirect target"));
+    ck_assert_ptr_nonnull(strstr(r.out, "compute capability 8.9 (sm_89): not a redirect target"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(incompatible_bundle_is_a_problem)
+{
+    char *tmp = prepare("healthy");
+    /* A bundle file under the module's name holding other kernels. */
+    setenv("CLUSTER", fixture_path("cluster.fatbin"), 1);
+    struct tool_result r = run_shell(
+        "cp \"$CLUSTER\" \"$T/site/sageattention/_qattn_sm90.so\" && rm -rf \"$T/bundle\" "
+        "\"$T/site/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so\" && "
+        "\"$SAGESHIM\" bundle --from \"$T/site/sageattention\" --out \"$T/bundle\" >/dev/null && "
+        "cp \"$EXT\" \"$T/site/sageattention/_qattn_sm90.so\"");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    tool_result_free(&r);
+    r = doctor();
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "NOT ABI-compatible"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(missing_bundle_is_a_problem_in_redirect_mode)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell("SAGESHIM_CONF=\"$T/sageshim.conf\" "
+                                     "SAGESHIM_BUNDLE=\"$T/nonexistent\" SAGESHIM_MODE=redirect "
+                                     "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "nonexistent"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("tool_doctor");
+    TCase *tc = tcase_create("doctor");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, healthy_package_is_healthy);
+    tcase_add_test(tc, shadowed_op_is_a_problem_with_its_remedy);
+    tcase_add_test(tc, no_driver_is_an_answer_not_a_problem);
+    tcase_add_test(tc, gpus_come_from_the_driver);
+    tcase_add_test(tc, incompatible_bundle_is_a_problem);
+    tcase_add_test(tc, missing_bundle_is_a_problem_in_redirect_mode);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,141 @@
+/* run.c: `sageshim run [--mode M] [--log FILE] [--conf FILE] -- CMD [ARGS...]`
+ * - start a program with the preload library in LD_PRELOAD.  The program
+ * replaces this process (exec), so its arguments, exit status and signals
+ * are its own. */
+#include "tools.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *out)
+{
+    fprintf(out, "usage: sageshim run [--mode redirect|diagnose|off] [--log FILE] "
+                 "[--conf FILE] -- CMD [ARGS...]\n");
+}
+
+/* 1 when `list` (LD_PRELOAD: separated by ':' or spaces) already names lib. */
+static int preload_has(const char *list, const char *lib)
+{
+    size_t n = strlen(lib);
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ": ");
+        if (len == n && strncmp(p, lib, n) == 0)
+            return 1;
+        p += len;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+static int set_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (!old || !*old)
+        return setenv("LD_PRELOAD", lib, 1);
+    if (preload_has(old, lib))
+        return 0;
+    size_t need = strlen(lib) + strlen(old) + 2;
+    char *value = malloc(need);
+    if (!value)
+        return -1;
+    snprintf(value, need, "%s:%s", lib, old);
+    int rc = setenv("LD_PRELOAD", value, 1);
+    free(value);
+    return rc;
+}
+
+static int valid_mode(const char *mode)
+{
+    return strcmp(mode, "redirect") == 0 || strcmp(mode, "diagnose") == 0
+           || strcmp(mode, "off") == 0;
+}
+
+/* A path the child can still use after changing directory. */
+static int set_path_variable(const char *name, const char *path)
+{
+    if (path[0] == '/' || strcmp(path, "stderr") == 0)
+        return setenv(name, path, 1);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return setenv(name, path, 1);
+    size_t need = strlen(cwd) + strlen(path) + 2;
+    char *full = malloc(need);
+    if (!full)
+        return -1;
+    snprintf(full, need, "%s/%s", cwd, path);
+    int rc = setenv(name, full, 1);
+    free(full);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *mode = NULL, *log = NULL, *conf = NULL;
+    int command = argc;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            command = i + 1;
+            break;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            run_usage(stdout);
+            return EXIT_HEALTHY;
+        }
+        const char **target = strcmp(arg, "--mode") == 0 ? &mode
+                            : strcmp(arg, "--log") == 0 ? &log
+                            : strcmp(arg, "--conf") == 0 ? &conf : NULL;
+        if (target && i + 1 < argc) {
+            *target = argv[++i];
+            continue;
+        }
+        if (arg[0] == '-') {
+            fprintf(stderr, "sageshim run: unknown option or missing value: %s\n", arg);
+            run_usage(stderr);
+            return EXIT_UNREADABLE;
+        }
+        command = i;   /* no "--": the command starts at the first non-option */
+        break;
+    }
+    if (command >= argc) {
+        run_usage(stderr);
+        return EXIT_UNREADABLE;
+    }
+    if (mode && !valid_mode(mode)) {
+        fprintf(stderr, "sageshim run: --mode must be redirect, diagnose or off, not '%s'\n", mode);
+        return EXIT_UNREADABLE;
+    }
+    if (conf && access(conf, R_OK) != 0) {
+        fprintf(stderr, "sageshim run: --conf %s: %s\n", conf, strerror(errno));
+        return EXIT_UNREADABLE;
+    }
+    char lib[PATH_MAX], looked[2 * PATH_MAX + 64];
+    if (!find_preload_library(lib, sizeof lib, looked, sizeof looked)) {
+        fprintf(stderr, "sageshim run: libsageshim.so not found (looked at %s); "
+                        "set SAGESHIM_LIBRARY to its path\n", looked);
+        return 127;
+    }
+    int rc = set_preload(lib);
+    if (rc == 0 && mode)
+        rc = setenv("SAGESHIM_MODE", mode, 1);
+    if (rc == 0 && log)
+        rc = set_path_variable("SAGESHIM_LOG", log);
+    if (rc == 0 && conf)
+        rc = set_path_variable("SAGESHIM_CONF", conf);
+    if (rc != 0) {
+        fprintf(stderr, "sageshim run: cannot set the environment: %s\n", strerror(errno));
+        return EXIT_UNREADABLE;
+    }
+    fflush(NULL);
+    execvp(argv[command], argv + command);
+    int saved = errno;
+    fprintf(stderr, "sageshim run: %s: %s\n", argv[command], strerror(saved));
+    /* The shell's convention: 126 found but not runnable, 127 not found. */
+    return saved == ENOENT ? 127 : 126;
+}
