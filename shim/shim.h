@@ -24,6 +24,9 @@
 #define SAGESHIM_SHIM_H
 
 #include <cuda.h>
+/* cuda.h renames cuGetProcAddress to cuGetProcAddress_v2; the driver exports
+ * both, and struct shim_real below holds both, so the name means itself here. */
+#undef cuGetProcAddress
 #include <stddef.h>
 
 #include "config.h"

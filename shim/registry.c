@@ -1,0 +1,293 @@
+/* registry.c: in diagnose mode, which handle belongs to which watched or
+ * observed module and kernel, and how often each kernel was launched.
+ *
+ * Handles (CUlibrary, CUmodule, CUkernel, CUfunction) are keys of one
+ * fixed-size open-addressing table; modules and kernels are records in fixed
+ * arrays that are never removed, so the summary at exit still has them.
+ * Everything is bounded: past the limits new names are simply not tracked.
+ * In the other modes every function returns at once. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define TABLE_SLOTS 16384          /* power of two */
+#define TABLE_FILL_MAX (TABLE_SLOTS / 4 * 3)
+#define MAX_MODULES 64
+#define MAX_KERNELS 4096
+
+enum handle_kind { HANDLE_FREE, HANDLE_OWNER, HANDLE_KERNEL };
+
+struct handle_slot {
+    void *key;
+    enum handle_kind kind;
+    int index;                     /* module (owner) or kernel index */
+    int redirected;                /* owner: its image came from the bundle */
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle_slot table[TABLE_SLOTS];
+static size_t table_used;
+static struct shim_module_stats modules[MAX_MODULES];
+static size_t nmodules;
+static struct shim_kernel_stats kernels[MAX_KERNELS];
+static size_t nkernels;
+
+static atomic_ulong images_total, images_watched;
+
+static int diagnosing(void)
+{
+    return shim_mode_is(SS_MODE_DIAGNOSE);
+}
+
+static size_t slot_of(const void *key)
+{
+    uintptr_t k = (uintptr_t)key;
+    k ^= k >> 17;
+    k *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(k >> 20) & (TABLE_SLOTS - 1);
+}
+
+/* The slot holding key, or the free slot where it would go. */
+static struct handle_slot *find_slot(const void *key)
+{
+    size_t i = slot_of(key);
+    while (table[i].kind != HANDLE_FREE && table[i].key != key)
+        i = (i + 1) & (TABLE_SLOTS - 1);
+    return &table[i];
+}
+
+static struct handle_slot *lookup(const void *key)
+{
+    struct handle_slot *s = find_slot(key);
+    return s->kind == HANDLE_FREE ? NULL : s;
+}
+
+/* Insert or overwrite (a handle value the driver hands out again after an
+ * unload belongs to whatever was named last). */
+static void store(void *key, enum handle_kind kind, int index, int redirected)
+{
+    struct handle_slot *s = find_slot(key);
+    if (s->kind == HANDLE_FREE) {
+        if (table_used >= TABLE_FILL_MAX)
+            return;
+        table_used++;
+    }
+    s->key = key;
+    s->kind = kind;
+    s->index = index;
+    s->redirected = redirected;
+}
+
+/* Linear probing removal: move later members of the cluster back so every
+ * key stays reachable from its home slot. */
+static void forget(const void *key)
+{
+    struct handle_slot *s = find_slot(key);
+    if (s->kind == HANDLE_FREE)
+        return;
+    size_t hole = (size_t)(s - table);
+    size_t i = hole;
+    s->kind = HANDLE_FREE;
+    table_used--;
+    for (;;) {
+        i = (i + 1) & (TABLE_SLOTS - 1);
+        if (table[i].kind == HANDLE_FREE)
+            return;
+        size_t home = slot_of(table[i].key);
+        /* Move it when its home is not within (hole, i] cyclically. */
+        int stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+        if (!stays) {
+            table[hole] = table[i];
+            table[i].kind = HANDLE_FREE;
+            hole = i;
+        }
+    }
+}
+
+static int module_index(const char *name, int observed)
+{
+    for (size_t i = 0; i < nmodules; i++)
+        if (strcmp(modules[i].name, name) == 0)
+            return (int)i;
+    if (nmodules >= MAX_MODULES)
+        return -1;
+    struct shim_module_stats *m = &modules[nmodules];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->observed = observed;
+    return (int)nmodules++;
+}
+
+static int kernel_index(int module, const char *name, int redirected)
+{
+    for (size_t i = 0; i < nkernels; i++)
+        if (kernels[i].module == module && kernels[i].redirected == redirected &&
+            strcmp(kernels[i].name, name) == 0)
+            return (int)i;
+    if (nkernels >= MAX_KERNELS)
+        return -1;
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    struct shim_kernel_stats *k = &kernels[nkernels];
+    memset(k, 0, sizeof *k);
+    k->name = copy;
+    k->module = module;
+    k->redirected = redirected;
+    return (int)nkernels++;
+}
+
+void shim_count_image_seen(int watched)
+{
+    atomic_fetch_add(&images_total, 1);
+    if (watched)
+        atomic_fetch_add(&images_watched, 1);
+}
+
+void shim_images_seen(unsigned long *total, unsigned long *watched)
+{
+    *total = atomic_load(&images_total);
+    *watched = atomic_load(&images_watched);
+}
+
+void shim_registry_loaded(void *handle, const struct shim_load_note *note)
+{
+    if (!diagnosing() || !handle)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    int m = module_index(note->module, note->observed);
+    if (m >= 0) {
+        modules[m].loads++;
+        if (note->redirected)
+            modules[m].redirected_loads++;
+        if (note->outcome)
+            snprintf(modules[m].outcome, sizeof modules[m].outcome, "%s", note->outcome);
+        store(handle, HANDLE_OWNER, m, note->redirected);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void shim_registry_unloaded(void *handle)
+{
+    if (!diagnosing() || !handle)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    forget(handle);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void shim_kernel_named(void *owner, int owner_is_library, const char *name, void *handle)
+{
+    if (!diagnosing() || !owner || !handle || !name)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    struct handle_slot *o = lookup(owner);
+    if (o && o->kind == HANDLE_OWNER) {
+        int k = kernel_index(o->index, name, o->redirected);
+        if (k >= 0)
+            store(handle, HANDLE_KERNEL, k, o->redirected);
+    } else {
+        /* An unwatched kernel may reuse the value of an unloaded one. */
+        forget(handle);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void shim_handle_alias(void *handle, void *same_as)
+{
+    if (!diagnosing() || !handle || !same_as || handle == same_as)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    struct handle_slot *s = lookup(same_as);
+    if (s) {
+        struct handle_slot copy = *s;
+        store(handle, copy.kind, copy.index, copy.redirected);
+    } else {
+        forget(handle);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static int current_device(void)
+{
+    const struct shim_real *real = shim_real();
+    CUdevice dev = 0;
+    if (real && real->cuCtxGetDevice && real->cuCtxGetDevice(&dev) == CUDA_SUCCESS)
+        return (int)dev;
+    return 0;
+}
+
+void shim_launch_seen(const struct shim_launch_info *launch)
+{
+    if (!diagnosing() || !launch)
+        return;
+    const char *name = NULL;
+    int redirected = 0;
+    size_t index = 0;
+    /* Most launches in a process (PyTorch, cuBLAS) are not ours: find out
+     * with one lookup before asking the driver anything. */
+    pthread_mutex_lock(&registry_lock);
+    struct handle_slot *s = lookup(launch->function);
+    if (s && s->kind == HANDLE_KERNEL) {
+        index = s->index;
+        /* Kernel names are never freed, so the pointer outlives the lock. */
+        name = kernels[index].name;
+        redirected = kernels[index].redirected;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (!name)
+        return;
+
+    int dev = current_device();
+    /* Ask for the devices now (cached after the first time): the summary at
+     * exit must not call the driver, and a process with only observed
+     * modules never asked during a load. */
+    struct shim_devices devices;
+    char why[128];
+    shim_devices(&devices, why, sizeof why);
+    pthread_mutex_lock(&registry_lock);
+    struct shim_kernel_stats *k = &kernels[index];
+    if (dev >= 0 && dev < SHIM_MAX_DEVICES)
+        k->launches[dev]++;
+    if (launch->result != 0)
+        k->failed++;
+    pthread_mutex_unlock(&registry_lock);
+
+    char cluster[64] = "";
+    if (launch->cluster[0] || launch->cluster[1] || launch->cluster[2])
+        snprintf(cluster, sizeof cluster, " cluster=(%d,%d,%d)", launch->cluster[0],
+                 launch->cluster[1], launch->cluster[2]);
+    if (launch->result == 0)
+        shim_log(SS_LOG_INFO,
+                 "launch dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s result=0",
+                 dev, name, launch->grid[0], launch->grid[1], launch->grid[2], launch->block[0],
+                 launch->block[1], launch->block[2], cluster, launch->shared_bytes,
+                 redirected ? "yes" : "no");
+    else
+        shim_log(SS_LOG_WARN,
+                 "launch FAILED result=%d dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u "
+                 "redirected=%s",
+                 launch->result, dev, name, launch->grid[0], launch->grid[1], launch->grid[2],
+                 launch->block[0], launch->block[1], launch->block[2], cluster,
+                 launch->shared_bytes, redirected ? "yes" : "no");
+}
+
+void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mods,
+                                   size_t nmods, const struct shim_kernel_stats *ks,
+                                   size_t nks),
+                        void *ctx)
+{
+    pthread_mutex_lock(&registry_lock);
+    fn(ctx, modules, nmodules, kernels, nkernels);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void shim_registry_after_fork(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
+}

@@ -1,0 +1,207 @@
+/* state.c: one-time start-up - the configuration, the log, the bundle - and
+ * what a forked child must reset.
+ *
+ * shim_config() may be reached first from inside the dlsym hook, from any
+ * thread, before or after this library's constructor.  Loading it uses only
+ * open/read/getenv/dladdr (no dlopen, no CUDA), and a thread that reaches
+ * shim_config() again while loading (through a hook) gets a mode-off config
+ * instead of waiting for itself. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+enum { CONFIG_NOT_LOADED, CONFIG_LOADING, CONFIG_READY };
+
+static atomic_int config_state = CONFIG_NOT_LOADED;
+static _Thread_local int loading_on_this_thread;
+static struct ss_config config;
+/* What a re-entrant call sees while this thread is loading: pass through. */
+static const struct ss_config off_config = {
+    .mode = SS_MODE_OFF,
+    .log_level = SS_LOG_ERROR,
+};
+
+static char libdir[PATH_MAX];
+static char bundle_dir[PATH_MAX + 64];
+
+/* Problems in the config file, kept until the log can take them. */
+#define PENDING_MAX 8
+static struct {
+    char lines[PENDING_MAX][320];
+    int count, dropped;
+} pending;
+
+static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bundle_tried;
+static int bundle_usable;
+static struct ss_bundle bundle;
+static char bundle_why[PATH_MAX + 512];
+
+static void keep_config_problem(void *ctx, const char *file, int line, const char *message)
+{
+    if (pending.count >= PENDING_MAX) {
+        pending.dropped++;
+        return;
+    }
+    char *out = pending.lines[pending.count++];
+    if (line > 0)
+        snprintf(out, sizeof pending.lines[0], "%s:%d: %s", file ? file : "?", line, message);
+    else
+        snprintf(out, sizeof pending.lines[0], "%s: %s", file ? file : "?", message);
+}
+
+static const char *plain_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+static void find_libdir(void)
+{
+    Dl_info info;
+    libdir[0] = '\0';
+    if (!dladdr((void *)&find_libdir, &info) || !info.dli_fname)
+        return;
+    snprintf(libdir, sizeof libdir, "%s", info.dli_fname);
+    char *slash = strrchr(libdir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(libdir, sizeof libdir, ".");
+}
+
+static void load_config(void)
+{
+    find_libdir();
+    ss_config_load(&config, libdir[0] ? libdir : NULL, plain_getenv, keep_config_problem, NULL);
+    if (config.bundle && config.bundle[0])
+        snprintf(bundle_dir, sizeof bundle_dir, "%s", config.bundle);
+    else
+        snprintf(bundle_dir, sizeof bundle_dir, "%s/../share/sageshim/kernels",
+                 libdir[0] ? libdir : ".");
+    shim_log_open(&config);
+}
+
+static void log_config_problems(void)
+{
+    for (int i = 0; i < pending.count; i++)
+        shim_log(SS_LOG_WARN, "config: %s", pending.lines[i]);
+    if (pending.dropped)
+        shim_log(SS_LOG_WARN, "config: %d more problems not shown", pending.dropped);
+    pending.count = pending.dropped = 0;
+}
+
+const struct ss_config *shim_config(void)
+{
+    if (atomic_load_explicit(&config_state, memory_order_acquire) == CONFIG_READY)
+        return &config;
+    if (loading_on_this_thread)
+        return &off_config;
+    int expected = CONFIG_NOT_LOADED;
+    if (atomic_compare_exchange_strong(&config_state, &expected, CONFIG_LOADING)) {
+        loading_on_this_thread = 1;
+        load_config();
+        atomic_store_explicit(&config_state, CONFIG_READY, memory_order_release);
+        loading_on_this_thread = 0;
+        log_config_problems();
+        return &config;
+    }
+    /* Another thread is loading: it only reads a small file, so wait. */
+    while (atomic_load_explicit(&config_state, memory_order_acquire) != CONFIG_READY)
+        sched_yield();
+    return &config;
+}
+
+int shim_mode_is(enum ss_mode mode)
+{
+    return shim_config()->mode == mode;
+}
+
+const char *shim_libdir(void)
+{
+    shim_config();
+    return libdir;
+}
+
+const char *shim_bundle_dir(void)
+{
+    shim_config();
+    return bundle_dir;
+}
+
+static void report_bundle_problem(void *ctx, const char *file, int line, const char *message)
+{
+    if (line > 0)
+        shim_log(SS_LOG_WARN, "bundle: %s:%d: %s", file ? file : "?", line, message);
+    else
+        shim_log(SS_LOG_WARN, "bundle: %s: %s", file ? file : "?", message);
+}
+
+static void open_bundle(void)
+{
+    struct ss_error err = { 0 };
+    char detail[300];
+    const char *dir = shim_bundle_dir();
+    if (ss_bundle_open(dir, &bundle, report_bundle_problem, NULL, &err) != 0) {
+        ss_error_format(&err, detail, sizeof detail);
+        snprintf(bundle_why, sizeof bundle_why, "no bundle at %s (%s)", dir, detail);
+        return;
+    }
+    if (bundle.nfiles == 0) {
+        snprintf(bundle_why, sizeof bundle_why, "no usable fatbin in the bundle at %s", dir);
+        ss_bundle_close(&bundle);
+        return;
+    }
+    bundle_usable = 1;
+    shim_log(SS_LOG_DEBUG, "bundle %s opened: %s, %zu files", dir,
+             bundle.manifest.label ? bundle.manifest.label : "(no label)", bundle.nfiles);
+}
+
+const struct ss_bundle *shim_bundle(char *why, size_t len)
+{
+    pthread_mutex_lock(&bundle_lock);
+    if (!bundle_tried) {
+        bundle_tried = 1;
+        open_bundle();
+    }
+    pthread_mutex_unlock(&bundle_lock);
+    /* Written once under the lock above and never again. */
+    if (bundle_usable)
+        return &bundle;
+    snprintf(why, len, "%s", bundle_why);
+    return NULL;
+}
+
+static void after_fork_in_child(void)
+{
+    pthread_mutex_init(&bundle_lock, NULL);
+    /* A config load cut short by the fork (another thread was loading)
+     * starts over; the half-filled config is dropped, not freed. */
+    if (atomic_load(&config_state) == CONFIG_LOADING && !loading_on_this_thread) {
+        memset(&config, 0, sizeof config);
+        atomic_store(&config_state, CONFIG_NOT_LOADED);
+    }
+    shim_decide_after_fork();
+    shim_devices_after_fork();
+    shim_registry_after_fork();
+}
+
+__attribute__((constructor)) static void shim_state_start(void)
+{
+    const struct ss_config *cfg = shim_config();
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    if (cfg->mode == SS_MODE_OFF) {
+        shim_log(SS_LOG_INFO, "mode off: passing everything through");
+        return;
+    }
+    shim_log(SS_LOG_INFO, "mode=%s%s config=%s bundle=%s", ss_mode_name(cfg->mode),
+             cfg->dry_run ? " (dry run)" : "", cfg->source ? cfg->source : "(defaults)",
+             bundle_dir);
+}

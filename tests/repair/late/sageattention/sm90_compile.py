@@ -1,0 +1,31 @@
+"""Fixture: as broken/sageattention/sm90_compile.py, without importing the extension;
+the fake is defined under the op's own name."""
+import torch
+
+
+
+@torch.library.custom_op("sageattention_sm90::qk_int8_sv_f8_accum_f32_fuse_v_scale_attn_inst_buf",
+                         mutates_args=("output",))
+def qk_int8_sv_f8_accum_f32_fuse_v_scale_attn_inst_buf(q):
+    return "op"
+
+
+@torch.library.register_fake("sageattention_sm90::qk_int8_sv_f8_accum_f32_fuse_v_scale_attn_inst_buf")
+def qk_int8_sv_f8_accum_f32_fuse_v_scale_attn_inst_buf(q):
+    return "fake"
+
+
+@torch.library.custom_op("sageattention_sm90::qk_int8_sv_f8_accum_f32_attn_inst_buf",
+                         mutates_args=("output",))
+def qk_int8_sv_f8_accum_f32_attn_inst_buf(q):
+    return "op"
+
+
+@torch.library.register_fake("sageattention_sm90::qk_int8_sv_f8_accum_f32_attn_inst_buf")
+def qk_int8_sv_f8_accum_f32_attn_inst_buf_fake(q):
+    return "fake"
+
+
+def helper():
+    """A plain function with no op of its name: never touched."""
+    return "helper"

@@ -1,0 +1,81 @@
+"""torch.library as far as the repair tests need it (see torch/__init__.py)."""
+
+
+class _OpNamespace:
+    """torch.ops.<namespace>: attributes are the ops registered in it; a name
+    that is not an op raises AttributeError, as in torch."""
+
+    def __init__(self, name):
+        self._name = name
+        self._ops = {}
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["_ops"][name]
+        except KeyError:
+            raise AttributeError("no op %s::%s" % (self._name, name)) from None
+
+
+class _Ops:
+    """torch.ops: namespaces appear on first access, as in torch."""
+
+    def __init__(self):
+        self._namespaces = {}
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        namespaces = self.__dict__["_namespaces"]
+        if name not in namespaces:
+            namespaces[name] = _OpNamespace(name)
+        return namespaces[name]
+
+
+ops = _Ops()
+
+# qualname -> CustomOpDef; qualname -> the fake registered for it.
+custom_ops = {}
+fakes = {}
+# Every register_fake call: (op, args, kwargs), to check they pass unchanged.
+register_fake_calls = []
+
+
+class CustomOpDef:
+    """What torch.library.custom_op returns: callable, runs the real function."""
+
+    def __init__(self, qualname, fn):
+        self._qualname = qualname
+        self._fn = fn
+        self.calls = 0
+        self.__name__ = fn.__name__
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self._fn(*args, **kwargs)
+
+    def register_fake(self, fn):
+        fakes[self._qualname] = fn
+        return fn
+
+
+def custom_op(qualname, fn=None, *, mutates_args, device_types=None, schema=None):
+    def decorate(f):
+        op = CustomOpDef(qualname, f)
+        namespace, name = qualname.split("::")
+        custom_ops[qualname] = op
+        getattr(ops, namespace)._ops[name] = op
+        return op
+
+    return decorate if fn is None else decorate(fn)
+
+
+def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=False):
+    register_fake_calls.append((op, (func,) if func is not None else (),
+                                {"lib": lib, "_stacklevel": _stacklevel,
+                                 "allow_override": allow_override}))
+
+    def register(f):
+        fakes[op] = f
+        return f
+
+    return register if func is None else register(func)
