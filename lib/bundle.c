@@ -3,6 +3,7 @@
  * any of these is left out (and reported), never half used. */
 #include "bundle.h"
 #include "sha256.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +37,8 @@ static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
 
 /* Read a regular file of at most `max` bytes.  Returns 0, or -1 with the
  * reason in why. */
-static int read_bounded(const char *path, size_t max, uint8_t **bytes, size_t *len,
-                        char *why, size_t whylen)
+static int read_bounded(const char *path, size_t max, const struct ss_trust *trust,
+                        uint8_t **bytes, size_t *len, char *why, size_t whylen)
 {
     *bytes = NULL;
     *len = 0;
@@ -49,6 +50,13 @@ static int read_bounded(const char *path, size_t max, uint8_t **bytes, size_t *l
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(why, whylen, "not a regular file");
+        close(fd);
+        return -1;
+    }
+    /* Checked on the open descriptor: what is read is what was checked. */
+    char untrusted[160];
+    if (trust && trust->secure && !ss_stat_trusted(&st, trust->uid, untrusted, sizeof untrusted)) {
+        snprintf(why, whylen, "refused in a setuid/setgid program: %s", untrusted);
         close(fd);
         return -1;
     }
@@ -152,7 +160,8 @@ static void check_archs(const struct ss_manifest_item *item, const struct ss_ima
 
 /* Read, hash and parse one listed file into f.  Returns 0 when usable. */
 static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_bundle_file *f,
-                     const char *manifest_path, ss_diag_fn diag, void *ctx)
+                     const struct ss_trust *trust, const char *manifest_path, ss_diag_fn diag,
+                     void *ctx)
 {
     char why[256];
     char *path = join_path(dir, item->file);
@@ -162,7 +171,7 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     }
     memset(f, 0, sizeof *f);
     f->item = item;
-    int r = read_bounded(path, MAX_FATBIN_BYTES, &f->bytes, &f->len, why, sizeof why);
+    int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, why, sizeof why);
     free(path);
     if (r < 0) {
         report(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
@@ -201,9 +210,30 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
 int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *ctx,
                    struct ss_error *err)
 {
+    return ss_bundle_open_trusted(dir, b, NULL, diag, ctx, err);
+}
+
+/* Secure mode: a directory others may write to lets them swap files in. */
+static int directory_trusted(const char *dir, uid_t uid, char *why, size_t len)
+{
+    struct stat st;
+    /* A missing directory is reported by the MANIFEST read that follows. */
+    if (stat(dir, &st) != 0)
+        return 1;
+    if (st.st_mode & S_ISVTX)
+        st.st_mode &= ~(mode_t)(S_IWGRP | S_IWOTH);
+    return ss_stat_trusted(&st, uid, why, len);
+}
+
+int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx, struct ss_error *err)
+{
     memset(b, 0, sizeof *b);
     if (!dir || !*dir)
         return ss_fail_nooffset(err, "no bundle directory given");
+    char why_dir[160];
+    if (trust && trust->secure && !directory_trusted(dir, trust->uid, why_dir, sizeof why_dir))
+        return ss_fail_nooffset(err, "%s: refused in a setuid/setgid program: %s", dir, why_dir);
     b->dir = strdup(dir);
     char *manifest_path = join_path(dir, "MANIFEST");
     if (!b->dir || !manifest_path) {
@@ -215,7 +245,7 @@ int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *
     uint8_t *text;
     size_t len;
     char why[256];
-    if (read_bounded(manifest_path, MAX_MANIFEST_BYTES, &text, &len, why, sizeof why) < 0) {
+    if (read_bounded(manifest_path, MAX_MANIFEST_BYTES, trust, &text, &len, why, sizeof why) < 0) {
         ss_fail_nooffset(err, "%s: %s", manifest_path, why);
         free(manifest_path);
         ss_bundle_close(b);
@@ -233,8 +263,8 @@ int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *
         }
     }
     for (size_t i = 0; i < b->manifest.nitems; i++)
-        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], manifest_path, diag,
-                      ctx) == 0)
+        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path,
+                      diag, ctx) == 0)
             b->nfiles++;
     free(manifest_path);
     return 0;

@@ -56,6 +56,14 @@ struct ss_bundle {
  * when the bundle is unusable. */
 int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *ctx,
                    struct ss_error *err);
+/* The same, for a setuid/setgid program when trust->secure (trust.h): the
+ * directory, MANIFEST and each file must be owned by root or trust->uid and
+ * not writable by group or others (the directory may be if it is sticky);
+ * an untrusted MANIFEST or directory makes the bundle unusable, an
+ * untrusted file is refused and reported.  trust NULL: ss_bundle_open. */
+struct ss_trust;
+int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx, struct ss_error *err);
 void ss_bundle_close(struct ss_bundle *b);
 
 #endif

@@ -4,6 +4,7 @@
  * program's main(): no stdio, no global state, the environment only through
  * the function the caller passes, every problem reported through diag. */
 #include "config.h"
+#include "trust.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -629,7 +630,8 @@ int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
 
 /* Read a whole (small) file with open/read only.  Returns the text (NUL
  * added) or NULL with the reason in why. */
-static char *read_small_file(const char *path, size_t *len, char *why, size_t whylen)
+static char *read_small_file(const char *path, const struct ss_trust *trust, size_t *len,
+                             char *why, size_t whylen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -639,6 +641,13 @@ static char *read_small_file(const char *path, size_t *len, char *why, size_t wh
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(why, whylen, "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    /* Checked on the open descriptor: what is read is what was checked. */
+    char untrusted[160];
+    if (trust && trust->secure && !ss_stat_trusted(&st, trust->uid, untrusted, sizeof untrusted)) {
+        snprintf(why, whylen, "refused in a setuid/setgid program: %s", untrusted);
         close(fd);
         return NULL;
     }
@@ -681,13 +690,48 @@ static char *read_small_file(const char *path, size_t *len, char *why, size_t wh
     return text;
 }
 
+/* Secure mode: say once which SAGESHIM_* settings are being ignored. */
+static int report_ignored_env(const char *(*getenv_fn)(const char *), ss_diag_fn diag, void *ctx)
+{
+    char names[512] = "";
+    size_t used = 0;
+    for (int i = 0; ss_env_names[i]; i++) {
+        if (!env(getenv_fn, ss_env_names[i]))
+            continue;
+        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                         ss_env_names[i]);
+        if (n < 0 || (size_t)n >= sizeof names - used)
+            break;
+        used += (size_t)n;
+    }
+    if (!used)
+        return 0;
+    report(diag, ctx, "environment", 0,
+           "secure execution (setuid/setgid program): %s ignored", names);
+    return 1;
+}
+
 int ss_config_load(struct ss_config *cfg, const char *libdir,
                    const char *(*getenv_fn)(const char *), ss_diag_fn diag, void *ctx)
+{
+    return ss_config_load_trusted(cfg, libdir, getenv_fn, NULL, diag, ctx);
+}
+
+int ss_config_load_trusted(struct ss_config *cfg, const char *libdir,
+                           const char *(*getenv_fn)(const char *), const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx)
 {
     char path[4096];
     int problems = 0;
 
     ss_config_defaults(cfg);
+
+    /* A setuid/setgid program reads no environment at all: not SAGESHIM_*,
+     * nor the HOME or XDG_CONFIG_HOME that would pick the config file. */
+    if (trust && trust->secure) {
+        problems += report_ignored_env(getenv_fn, diag, ctx);
+        getenv_fn = NULL;
+    }
 
     /* An explicit SAGESHIM_CONF that cannot be used deserves a word; the
      * search then goes on as if it were unset. */
@@ -700,7 +744,7 @@ int ss_config_load(struct ss_config *cfg, const char *libdir,
     if (ss_config_find(libdir, getenv_fn, path, sizeof path)) {
         char why[256];
         size_t len = 0;
-        char *text = read_small_file(path, &len, why, sizeof why);
+        char *text = read_small_file(path, trust, &len, why, sizeof why);
         if (!text) {
             report(diag, ctx, path, 0, "%s; using defaults", why);
             problems++;

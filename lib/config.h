@@ -55,6 +55,15 @@ int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
 int ss_config_load(struct ss_config *cfg, const char *libdir,
                    const char *(*getenv_fn)(const char *), ss_diag_fn diag, void *ctx);
 
+/* The same, for a setuid/setgid program when trust->secure (trust.h): the
+ * environment is ignored (one diag line names the SAGESHIM_* variables set)
+ * and a config file not owned by root or trust->uid, or writable by group or
+ * others, is refused (reported, defaults used).  trust NULL: ss_config_load. */
+struct ss_trust;
+int ss_config_load_trusted(struct ss_config *cfg, const char *libdir,
+                           const char *(*getenv_fn)(const char *), const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx);
+
 void ss_config_free(struct ss_config *cfg);
 
 const char *ss_mode_name(enum ss_mode mode);

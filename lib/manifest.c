@@ -110,7 +110,7 @@ static int parse_archs(const char *s, struct ss_manifest_item *item)
         item->archs[item->narchs++] = sm;
     }
     /* "90,,120" or a trailing comma: strtok_r hides empty fields. */
-    if (strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
+    if (!*s || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
         return -1;
     return item->narchs > 0 ? 0 : -1;
 }
@@ -154,6 +154,7 @@ static void parse_fatbin(struct manifest_state *st, char **words, size_t nwords,
         char *eq = strchr(words[i], '=');
         if (!eq) {
             problem(st, line, "fatbin %s: expected key=value, got '%s'", words[1], words[i]);
+            item_free(&item);
             return;
         }
         *eq = '\0';

@@ -9,6 +9,7 @@
  *   sha256.h   hashing for the bundle manifest
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   config.h   sageshim.conf, the environment, and where the file is looked up
+ *   trust.h    secure execution: files a setuid/setgid program may read
  */
 #ifndef SAGESHIM_H
 #define SAGESHIM_H
@@ -21,5 +22,6 @@
 #include "sha256.h"
 #include "bundle.h"
 #include "config.h"
+#include "trust.h"
 
 #endif

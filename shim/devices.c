@@ -2,13 +2,15 @@
  * the real driver the first time a watched image loads and kept after the
  * first success (devices do not change during a process's life). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy.h"
 
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
-static int devices_known;
+/* Set once the devices are known; read without the lock on the launch path. */
+static atomic_int devices_known;
 static struct shim_devices devices;
 
 static int ask_driver(struct shim_devices *out, char *why, size_t len)
@@ -55,13 +57,18 @@ static int ask_driver(struct shim_devices *out, char *why, size_t len)
 int shim_devices(struct shim_devices *out, char *why, size_t len)
 {
     int rc = 0;
+    /* Devices do not change once known: no lock needed to read them. */
+    if (atomic_load_explicit(&devices_known, memory_order_acquire)) {
+        *out = devices;
+        return 0;
+    }
     pthread_mutex_lock(&devices_lock);
     if (!devices_known) {
         struct shim_devices found = { 0 };
         rc = ask_driver(&found, why, len);
         if (rc == 0) {
             devices = found;
-            devices_known = 1;
+            atomic_store_explicit(&devices_known, 1, memory_order_release);
         }
     }
     if (rc == 0)

@@ -41,6 +41,25 @@ void shim_log_open(const struct ss_config *cfg)
     atomic_store(&log_fd, fd);
 }
 
+/* getpid() is a system call; diagnose mode logs every launch, so the pid is
+ * kept and forgotten in a forked child (shim_log_after_fork). */
+static atomic_int cached_pid;
+
+static int current_pid(void)
+{
+    int pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (pid == 0) {
+        pid = (int)getpid();
+        atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
+    }
+    return pid;
+}
+
+void shim_log_after_fork(void)
+{
+    atomic_store(&cached_pid, 0);
+}
+
 void shim_log(enum ss_log_level level, const char *fmt, ...)
 {
     int saved_errno = errno;
@@ -51,7 +70,7 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     }
 
     char line[LOG_LINE_MAX];
-    int prefix = snprintf(line, sizeof line, "sageshim[%d]: ", (int)getpid());
+    int prefix = snprintf(line, sizeof line, "sageshim[%d]: ", current_pid());
     if (prefix < 0)
         prefix = 0;
     va_list ap;
@@ -63,6 +82,11 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     if (n > 0)
         len += (size_t)n < sizeof line - (size_t)prefix - 1 ? (size_t)n
                                                             : sizeof line - (size_t)prefix - 2;
+    /* Messages quote files (config lines, paths) that may hold anything:
+     * control bytes must not split the line or drive a terminal. */
+    for (size_t i = (size_t)prefix; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
     line[len++] = '\n';
     write_line(atomic_load(&log_fd), line, len);
     errno = saved_errno;

@@ -77,6 +77,7 @@ void shim_images_seen(unsigned long *total, unsigned long *watched);
 
 void shim_decide_after_fork(void);
 void shim_devices_after_fork(void);
+void shim_log_after_fork(void);
 void shim_registry_after_fork(void);
 
 #endif

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "policy.h"
+#include "trust.h"
 
 enum { CONFIG_NOT_LOADED, CONFIG_LOADING, CONFIG_READY };
 
@@ -28,6 +30,10 @@ static const struct ss_config off_config = {
     .mode = SS_MODE_OFF,
     .log_level = SS_LOG_ERROR,
 };
+
+/* Secure execution (setuid/setgid: the kernel's AT_SECURE): no environment,
+ * only files root or the real user own and nobody else may write. */
+static struct ss_trust trust;
 
 static char libdir[PATH_MAX];
 static char bundle_dir[PATH_MAX + 64];
@@ -80,7 +86,10 @@ static void find_libdir(void)
 static void load_config(void)
 {
     find_libdir();
-    ss_config_load(&config, libdir[0] ? libdir : NULL, plain_getenv, keep_config_problem, NULL);
+    trust.secure = getauxval(AT_SECURE) != 0;
+    trust.uid = getuid();
+    ss_config_load_trusted(&config, libdir[0] ? libdir : NULL, plain_getenv, &trust,
+                           keep_config_problem, NULL);
     if (config.bundle && config.bundle[0])
         snprintf(bundle_dir, sizeof bundle_dir, "%s", config.bundle);
     else
@@ -149,7 +158,7 @@ static void open_bundle(void)
     struct ss_error err = { 0 };
     char detail[300];
     const char *dir = shim_bundle_dir();
-    if (ss_bundle_open(dir, &bundle, report_bundle_problem, NULL, &err) != 0) {
+    if (ss_bundle_open_trusted(dir, &bundle, &trust, report_bundle_problem, NULL, &err) != 0) {
         ss_error_format(&err, detail, sizeof detail);
         snprintf(bundle_why, sizeof bundle_why, "no bundle at %s (%s)", dir, detail);
         return;
@@ -190,6 +199,7 @@ static void after_fork_in_child(void)
     }
     shim_decide_after_fork();
     shim_devices_after_fork();
+    shim_log_after_fork();
     shim_registry_after_fork();
 }
 

@@ -113,8 +113,9 @@ static void print_summary(void *ctx, const struct shim_module_stats *mods, size_
     char devs[128] = "unknown";
     if (c->devices_known)
         shim_devices_format(&c->devices, devs, sizeof devs);
-    shim_log(SS_LOG_INFO, "summary: %lu images seen, %lu watched; devices %s", total, watched,
-             devs);
+    shim_log(SS_LOG_INFO,
+             "summary: %lu images seen, %lu watched and parsed, %lu unwatched not parsed; devices %s",
+             total, watched, total - watched, devs);
     for (size_t m = 0; m < nmods; m++)
         print_module(&mods[m], (int)m, ks, nks);
 
@@ -131,8 +132,17 @@ static void print_summary(void *ctx, const struct shim_module_stats *mods, size_
  * it may already be gone. */
 __attribute__((destructor)) static void shim_summary_at_exit(void)
 {
-    if (!shim_mode_is(SS_MODE_DIAGNOSE))
+    if (shim_mode_is(SS_MODE_OFF))
         return;
+    if (!shim_mode_is(SS_MODE_DIAGNOSE)) {
+        /* One line in every mode, so a log proves that images of unwatched
+         * modules (all of PyTorch's, cuBLAS) were never parsed. */
+        unsigned long total, watched;
+        shim_images_seen(&total, &watched);
+        shim_log(SS_LOG_INFO, "exit: %lu images seen, %lu watched and parsed, %lu unwatched not parsed",
+                 total, watched, total - watched);
+        return;
+    }
     struct summary_ctx c = { 0 };
     c.devices_known = shim_devices_cached(&c.devices) == 0;
     shim_registry_walk(print_summary, &c);

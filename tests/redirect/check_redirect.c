@@ -220,6 +220,9 @@ START_TEST(unwatched_modules_are_untouched)
     ck_assert_str_eq(load_field(&r, 0, "sha256", got, sizeof got), orig);
     ck_assert_int_eq(harness_count(r.shim_log, "keep original"), 0);
     ck_assert_int_eq(harness_count(r.shim_log, "redirect unwatched"), 0);
+    /* The exit line proves the unwatched image was never parsed. */
+    ck_assert_int_eq(harness_count(r.shim_log, "exit: 1 images seen, 0 watched and parsed, "
+                                               "1 unwatched not parsed"), 1);
     harness_free(&r);
 }
 END_TEST
