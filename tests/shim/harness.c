@@ -83,12 +83,14 @@ static int write_config(const struct harness_result *r, const char *text)
     return fclose(f);
 }
 
-/* When this test runs under ASan, the sanitizer runtime must come first in
- * the child's library list, ahead of the preloaded (instrumented) shim. */
+/* When this test runs under ASan or TSan, the sanitizer runtime must come
+ * first in the child's library list, ahead of the preloaded (instrumented)
+ * shim. */
 static int find_asan(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    if (info->dlpi_name && strstr(info->dlpi_name, "libasan.so")) {
+    if (info->dlpi_name &&
+        (strstr(info->dlpi_name, "libasan.so") || strstr(info->dlpi_name, "libtsan.so"))) {
         snprintf(data, 4096, "%s", info->dlpi_name);
         return 1;
     }
