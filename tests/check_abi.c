@@ -1,5 +1,5 @@
 /* check_abi: ss_abi_compare on cubins/PTX of tests/fixtures/kernels.cu and
- * the variants in tests/abi/ (each differs from kernels.cu in one way,
+ * the ABI_* builds of kernels.cu (each differs from the original in one way, listed
  * stated at its top), following fatbin-format §7. */
 #include "abi.h"
 #include "kernel_fixtures.h"

@@ -6,7 +6,7 @@
  *   site/other/_qattn_sm90.fatbin          the same file, not watched
  *   good/     MANIFEST + kernels_fixed.fatbin (kernels.cu with -lineinfo,
  *             sm_90a + sm_120: same ABI, other bytes)
- *   abi/      MANIFEST + kernels_bad.fatbin (tests/abi/abi_add_long.cu:
+ *   abi/      MANIFEST + kernels_bad.fatbin (kernels.cu built with -DABI_ADD_LONG:
  *             add_c's `int n` became `long n`)
  *   badhash/  kernels_fixed.fatbin with a MANIFEST hash that does not match */
 #include <fcntl.h>

@@ -26,10 +26,10 @@ $(RD_PROBE)/site/sageattention/_qattn_sm90.fatbin $(RD_PROBE)/site/other/_qattn_
 $(RD_PROBE)/good/kernels_fixed.fatbin: tests/fixtures/kernels.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) -fatbin -lineinfo $(RD_GENCODE) $< -o $@
-# add_c's `int n` became `long n` (tests/abi/abi_add_long.cu).
-$(RD_PROBE)/abi/kernels_bad.fatbin: tests/abi/abi_add_long.cu
+# add_c's `int n` became `long n` (ABI_ADD_LONG in kernels.cu).
+$(RD_PROBE)/abi/kernels_bad.fatbin: tests/fixtures/kernels.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) -fatbin $(RD_GENCODE) $< -o $@
+	$(NVCC) -fatbin -DABI_ADD_LONG $(RD_GENCODE) $< -o $@
 $(RD_PROBE)/badhash/kernels_fixed.fatbin: $(RD_PROBE)/good/kernels_fixed.fatbin
 	@mkdir -p $(dir $@)
 	cp $< $@
