@@ -299,6 +299,35 @@ START_TEST(driver_errors_pass_through)
 }
 END_TEST
 
+/* The default mode adds no work to launches: the runtime's cuGetProcAddress
+ * and a dlsym(libcuda, "cuLaunchKernel") both get the driver's own function.
+ * Diagnose mode hands out the shim's wrapper instead. */
+static void check_launch_owner(const char *mode, const char *owner)
+{
+    char mode_var[64];
+    snprintf(mode_var, sizeof mode_var, "SAGESHIM_MODE=%s", mode);
+    const char *env[] = { mode_var, "CLIENT_REPORT_LAUNCH_OWNER=1", NULL };
+    const char *args[] = { harness_path(HARNESS_UNWATCHED_MODULE), HARNESS_KERNEL_SCALE, NULL };
+    struct harness_opts opts = { .preload = 1, .env = env };
+    struct harness_result r;
+    ck_assert_int_eq(harness_run(harness_path("tests/shim/client_runtime"), args, &opts, &r), 0);
+    assert_ok(&r);
+    char getproc[80], dlsym_line[80];
+    snprintf(getproc, sizeof getproc, "launch_owner getproc=%s\n", owner);
+    snprintf(dlsym_line, sizeof dlsym_line, "launch_owner dlsym=%s\n", owner);
+    ck_assert_msg(strstr(r.err, getproc) != NULL, "mode %s: %s", mode, r.err);
+    ck_assert_msg(strstr(r.err, dlsym_line) != NULL, "mode %s: %s", mode, r.err);
+    harness_free(&r);
+}
+
+START_TEST(default_mode_hands_out_the_drivers_own_launch)
+{
+    check_launch_owner("redirect", "libcuda.so.1");
+    check_launch_owner("off", "libcuda.so.1");
+    check_launch_owner("diagnose", "libsageshim.so");
+}
+END_TEST
+
 static Suite *interpose_suite(void)
 {
     Suite *s = suite_create("interpose");
@@ -315,6 +344,7 @@ static Suite *interpose_suite(void)
     tcase_add_test(tc, exports_only_the_intended_symbols);
     tcase_add_test(tc, concurrent_loads_from_eight_threads);
     tcase_add_test(tc, driver_errors_pass_through);
+    tcase_add_test(tc, default_mode_hands_out_the_drivers_own_launch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,8 @@
  * different function from the legacy one. */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "client_common.h"
 
@@ -67,6 +69,24 @@ static int check_versions(struct client_driver *d)
     return 0;
 }
 
+/* With CLIENT_REPORT_LAUNCH_OWNER set, say on stderr which object the launch
+ * functions handed out live in: the driver itself, or the shim (a wrapper). */
+static void report_launch_owner(void *libcuda, void *from_getproc)
+{
+    void *from_dlsym = dlsym(libcuda, "cuLaunchKernel");
+    void *fns[2] = { from_getproc, from_dlsym };
+    const char *how[2] = { "getproc", "dlsym" };
+    for (int i = 0; i < 2; i++) {
+        Dl_info info;
+        const char *owner = "unknown";
+        if (fns[i] && dladdr(fns[i], &info) && info.dli_fname) {
+            const char *slash = strrchr(info.dli_fname, '/');
+            owner = slash ? slash + 1 : info.dli_fname;
+        }
+        fprintf(stderr, "launch_owner %s=%s\n", how[i], owner);
+    }
+}
+
 int main(int argc, char **argv)
 {
     void *libcuda = dlopen("libcuda.so.1", RTLD_NOW);
@@ -102,5 +122,7 @@ int main(int argc, char **argv)
     d.module_get_function = get("cuModuleGetFunction", 0);
     d.launch_kernel = get("cuLaunchKernel", ptds);
     d.launch_kernel_ex = get("cuLaunchKernelEx", ptds);
+    if (getenv("CLIENT_REPORT_LAUNCH_OWNER"))
+        report_launch_owner(libcuda, get("cuLaunchKernel", 0));
     return client_main(argc, argv, &d);
 }
