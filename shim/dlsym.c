@@ -90,7 +90,7 @@ static const char *const wrapped_names[] = {
     "cuKernelGetFunction",   "cuModuleLoadData",      "cuModuleLoadDataEx",
     "cuModuleLoadFatBinary", "cuModuleLoad",          "cuModuleUnload",
     "cuModuleGetFunction",   "cuLaunchKernel",        "cuLaunchKernel_ptsz",
-    "cuLaunchKernelEx",      "cuLaunchKernelEx_ptsz",
+    "cuLaunchKernelEx",      "cuLaunchKernelEx_ptsz", "cuLibraryEnumerateKernels",
 };
 
 /* Plain loops rather than strcmp: this runs for every dlsym in the process,

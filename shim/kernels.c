@@ -25,6 +25,28 @@ CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel)
     return result;
 }
 
+/* The CUDA 12.9 runtime finds a library's kernels by enumerating them and
+ * asking each one's name (cuKernelGetName), not by cuLibraryGetKernel.
+ * Naming them costs a driver call per kernel, so only diagnose mode, the
+ * one mode that counts launches, asks. */
+CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
+                                             CUlibrary library)
+{
+    const struct shim_real *r = shim_real();
+    if (!r || !r->cuLibraryEnumerateKernels)
+        return CUDA_ERROR_NOT_FOUND;
+    CUresult result = r->cuLibraryEnumerateKernels(kernels, count, library);
+    if (result != CUDA_SUCCESS || !kernels || !r->cuKernelGetName ||
+        !shim_mode_is(SS_MODE_DIAGNOSE))
+        return result;
+    for (unsigned i = 0; i < count; i++) {
+        const char *name = NULL;
+        if (kernels[i] && r->cuKernelGetName(&name, kernels[i]) == CUDA_SUCCESS && name)
+            shim_kernel_named(library, 1, name, kernels[i]);
+    }
+    return result;
+}
+
 CUresult shim_wrap_cuModuleGetFunction(CUfunction *function, CUmodule module,
                                        const char *name)
 {

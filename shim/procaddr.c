@@ -47,6 +47,8 @@ void *shim_wrapper_for(void *fn)
         return (void *)shim_wrap_cuLibraryGetKernel;
     if (fn == (void *)r->cuKernelGetFunction)
         return (void *)shim_wrap_cuKernelGetFunction;
+    if (fn == (void *)r->cuLibraryEnumerateKernels)
+        return (void *)shim_wrap_cuLibraryEnumerateKernels;
     if (fn == (void *)r->cuModuleLoadData)
         return (void *)shim_wrap_cuModuleLoadData;
     if (fn == (void *)r->cuModuleLoadDataEx)
@@ -62,6 +64,16 @@ void *shim_wrapper_for(void *fn)
     return launch_wrapper_for(r, fn);
 }
 
+/* log_level = debug: every request, so a runtime that reaches the driver
+ * some other way can be seen. */
+static void log_request(const char *symbol, int version, cuuint64_t flags, void *real,
+                        void *given)
+{
+    shim_log(SS_LOG_DEBUG, "cuGetProcAddress %s version %d flags %llu: %s", symbol ? symbol : "",
+             version, (unsigned long long)flags,
+             !real ? "not found" : real == given ? "driver's own" : "wrapped");
+}
+
 CUresult shim_wrap_cuGetProcAddress_v2(const char *symbol, void **pfn, int version,
                                        cuuint64_t flags,
                                        CUdriverProcAddressQueryResult *status)
@@ -70,8 +82,11 @@ CUresult shim_wrap_cuGetProcAddress_v2(const char *symbol, void **pfn, int versi
     if (!r || !r->cuGetProcAddress_v2)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuGetProcAddress_v2(symbol, pfn, version, flags, status);
-    if (result == CUDA_SUCCESS && pfn)
-        *pfn = shim_wrapper_for(*pfn);
+    if (result == CUDA_SUCCESS && pfn) {
+        void *real = *pfn;
+        *pfn = shim_wrapper_for(real);
+        log_request(symbol, version, flags, real, *pfn);
+    }
     return result;
 }
 
@@ -82,7 +97,10 @@ CUresult shim_wrap_cuGetProcAddress(const char *symbol, void **pfn, int version,
     if (!r || !r->cuGetProcAddress)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuGetProcAddress(symbol, pfn, version, flags);
-    if (result == CUDA_SUCCESS && pfn)
-        *pfn = shim_wrapper_for(*pfn);
+    if (result == CUDA_SUCCESS && pfn) {
+        void *real = *pfn;
+        *pfn = shim_wrapper_for(real);
+        log_request(symbol, version, flags, real, *pfn);
+    }
     return result;
 }

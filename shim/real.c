@@ -33,6 +33,9 @@ static void fill_table(struct shim_real *r, void *h)
     r->cuLibraryGetKernel = (shim_cuLibraryGetKernel_t)lookup(h, "cuLibraryGetKernel");
     r->cuLibraryGetModule = (shim_cuLibraryGetModule_t)lookup(h, "cuLibraryGetModule");
     r->cuKernelGetFunction = (shim_cuKernelGetFunction_t)lookup(h, "cuKernelGetFunction");
+    r->cuLibraryEnumerateKernels =
+        (shim_cuLibraryEnumerateKernels_t)lookup(h, "cuLibraryEnumerateKernels");
+    r->cuKernelGetName = (shim_cuKernelGetName_t)lookup(h, "cuKernelGetName");
     r->cuModuleLoadData = (shim_cuModuleLoadData_t)lookup(h, "cuModuleLoadData");
     r->cuModuleLoadDataEx = (shim_cuModuleLoadDataEx_t)lookup(h, "cuModuleLoadDataEx");
     r->cuModuleLoadFatBinary =

@@ -48,6 +48,8 @@ typedef CUresult (*shim_cuLibraryUnload_t)(CUlibrary);
 typedef CUresult (*shim_cuLibraryGetKernel_t)(CUkernel *, CUlibrary, const char *);
 typedef CUresult (*shim_cuLibraryGetModule_t)(CUmodule *, CUlibrary);
 typedef CUresult (*shim_cuKernelGetFunction_t)(CUfunction *, CUkernel);
+typedef CUresult (*shim_cuLibraryEnumerateKernels_t)(CUkernel *, unsigned, CUlibrary);
+typedef CUresult (*shim_cuKernelGetName_t)(const char **, CUkernel);
 typedef CUresult (*shim_cuModuleLoadData_t)(CUmodule *, const void *);
 typedef CUresult (*shim_cuModuleLoadDataEx_t)(CUmodule *, const void *, unsigned,
                                                CUjit_option *, void **);
@@ -76,6 +78,8 @@ struct shim_real {
     shim_cuLibraryGetKernel_t cuLibraryGetKernel;
     shim_cuLibraryGetModule_t cuLibraryGetModule;
     shim_cuKernelGetFunction_t cuKernelGetFunction;
+    shim_cuLibraryEnumerateKernels_t cuLibraryEnumerateKernels;
+    shim_cuKernelGetName_t cuKernelGetName;
     shim_cuModuleLoadData_t cuModuleLoadData;
     shim_cuModuleLoadDataEx_t cuModuleLoadDataEx;
     shim_cuModuleLoadFatBinary_t cuModuleLoadFatBinary;

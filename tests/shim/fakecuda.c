@@ -422,6 +422,47 @@ CUresult cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *nam
     return get_kernel(library, 1, name, (void **)kernel);
 }
 
+/* What the CUDA 12.9 runtime does instead of cuLibraryGetKernel: enumerate
+ * the library's kernels (those of the entry this device runs), then ask each
+ * one's name. */
+CUresult cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count, CUlibrary library)
+{
+    struct fake_module *m = as_module(library, 1);
+    if (!m)
+        return CUDA_ERROR_INVALID_HANDLE;
+    if (!kernels || count != m->entry->nkernels)
+        return CUDA_ERROR_INVALID_VALUE;
+    for (unsigned i = 0; i < count; i++) {
+        CUresult r = get_kernel(library, 1, m->entry->kernels[i].name, (void **)&kernels[i]);
+        if (r != CUDA_SUCCESS)
+            return r;
+    }
+    fake_log("enumerate count=%u entry=%s", count, m->arch);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuLibraryGetKernelCount(unsigned *count, CUlibrary library)
+{
+    struct fake_module *m = as_module(library, 1);
+    if (!m)
+        return CUDA_ERROR_INVALID_HANDLE;
+    if (!count)
+        return CUDA_ERROR_INVALID_VALUE;
+    *count = (unsigned)m->entry->nkernels;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuKernelGetName(const char **name, CUkernel kernel)
+{
+    struct fake_kernel *k = (struct fake_kernel *)kernel;
+    if (!name)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (!k || k->magic != KERNEL_MAGIC)
+        return CUDA_ERROR_INVALID_HANDLE;
+    *name = k->name;
+    return CUDA_SUCCESS;
+}
+
 CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const char *name)
 {
     return get_kernel(module, 0, name, (void **)function);
@@ -545,6 +586,9 @@ static const struct proc_entry procs[] = {
     {"cuLibraryGetKernel", 12000, (void *)cuLibraryGetKernel, NULL},
     {"cuLibraryGetModule", 12000, (void *)cuLibraryGetModule, NULL},
     {"cuKernelGetFunction", 12000, (void *)cuKernelGetFunction, NULL},
+    {"cuLibraryEnumerateKernels", 12040, (void *)cuLibraryEnumerateKernels, NULL},
+    {"cuLibraryGetKernelCount", 12040, (void *)cuLibraryGetKernelCount, NULL},
+    {"cuKernelGetName", 12030, (void *)cuKernelGetName, NULL},
     {"cuModuleLoadData", 2000, (void *)cuModuleLoadData, NULL},
     {"cuModuleLoadDataEx", 2010, (void *)cuModuleLoadDataEx, NULL},
     {"cuModuleLoadFatBinary", 2000, (void *)cuModuleLoadFatBinary, NULL},
