@@ -91,6 +91,7 @@ static const char *const wrapped_names[] = {
     "cuModuleLoadFatBinary", "cuModuleLoad",          "cuModuleUnload",
     "cuModuleGetFunction",   "cuLaunchKernel",        "cuLaunchKernel_ptsz",
     "cuLaunchKernelEx",      "cuLaunchKernelEx_ptsz", "cuLibraryEnumerateKernels",
+    "cuLibraryGetModule",
 };
 
 /* Plain loops rather than strcmp: this runs for every dlsym in the process,

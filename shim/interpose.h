@@ -40,6 +40,7 @@ CUresult shim_wrap_cuModuleUnload(CUmodule module);
 /* kernels.c */
 CUresult shim_wrap_cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *name);
 CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel);
+CUresult shim_wrap_cuLibraryGetModule(CUmodule *module, CUlibrary library);
 CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
                                              CUlibrary library);
 CUresult shim_wrap_cuModuleGetFunction(CUfunction *function, CUmodule module,

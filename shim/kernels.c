@@ -25,10 +25,10 @@ CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel)
     return result;
 }
 
-/* The CUDA 12.9 runtime finds a library's kernels by enumerating them and
- * asking each one's name (cuKernelGetName), not by cuLibraryGetKernel.
- * Naming them costs a driver call per kernel, so only diagnose mode, the
- * one mode that counts launches, asks. */
+/* A caller may find a library's kernels by enumerating them and asking each
+ * one's name (cuKernelGetName) instead of cuLibraryGetKernel.  Naming them
+ * costs a driver call per kernel, so only diagnose mode, the one mode that
+ * counts launches, asks. */
 CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
                                              CUlibrary library)
 {
@@ -44,6 +44,20 @@ CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
         if (kernels[i] && r->cuKernelGetName(&name, kernels[i]) == CUDA_SUCCESS && name)
             shim_kernel_named(library, 1, name, kernels[i]);
     }
+    return result;
+}
+
+/* The CUDA 12.9 runtime takes a library's module and looks its kernels up
+ * with cuModuleGetFunction: the module handle must lead to the library's
+ * record. */
+CUresult shim_wrap_cuLibraryGetModule(CUmodule *module, CUlibrary library)
+{
+    const struct shim_real *r = shim_real();
+    if (!r || !r->cuLibraryGetModule)
+        return CUDA_ERROR_NOT_FOUND;
+    CUresult result = r->cuLibraryGetModule(module, library);
+    if (result == CUDA_SUCCESS && module && !shim_mode_is(SS_MODE_OFF))
+        shim_handle_alias(*module, library);
     return result;
 }
 

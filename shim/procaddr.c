@@ -47,6 +47,8 @@ void *shim_wrapper_for(void *fn)
         return (void *)shim_wrap_cuLibraryGetKernel;
     if (fn == (void *)r->cuKernelGetFunction)
         return (void *)shim_wrap_cuKernelGetFunction;
+    if (fn == (void *)r->cuLibraryGetModule)
+        return (void *)shim_wrap_cuLibraryGetModule;
     if (fn == (void *)r->cuLibraryEnumerateKernels)
         return (void *)shim_wrap_cuLibraryEnumerateKernels;
     if (fn == (void *)r->cuModuleLoadData)

@@ -62,22 +62,34 @@ START_TEST(each_launch_of_a_redirected_kernel_is_logged)
 }
 END_TEST
 
-/* The CUDA 12.9 runtime names kernels by enumerating the library
- * (cuLibraryEnumerateKernels + cuKernelGetName), never by cuLibraryGetKernel:
- * its launches must be logged all the same. */
-START_TEST(launches_of_enumerated_kernels_are_logged)
+/* Callers that do not name kernels with cuLibraryGetKernel: the CUDA 12.9
+ * runtime (the library's module, then cuModuleGetFunction), and enumeration
+ * (cuLibraryEnumerateKernels + cuKernelGetName).  Their launches must be
+ * logged all the same. */
+static void check_named_another_way(const char *how, const char *fake_line)
 {
     const char *args[] = { harness_path(HARNESS_WATCHED_MODULE), HARNESS_KERNEL_SCALE,
                            HARNESS_KERNEL_SHIFT, NULL };
-    const char *env[] = { "FAKECUDA_DEVICES=9.0", "CLIENT_ENUMERATE=1", NULL };
+    const char *env[] = { "FAKECUDA_DEVICES=9.0", how, NULL };
     struct harness_opts opts = { .preload = 1, .config = config_for("diagnose"), .env = env };
     struct harness_result r;
     ck_assert_int_eq(harness_run(harness_path("tests/shim/client_runtime"), args, &opts, &r), 0);
     ck_assert_msg(r.status == 0, "status %d\nout: %s\nshim: %s", r.status, r.out, r.shim_log);
-    ck_assert_msg(harness_count(r.fake_log, "enumerate count=") == 2, "%s", r.fake_log);
+    ck_assert_msg(harness_count(r.fake_log, fake_line) == 2, "%s", r.fake_log);
     ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
     ck_assert_msg(harness_count(r.shim_log, SHIFT_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
     harness_free(&r);
+}
+
+START_TEST(launches_of_kernels_found_through_the_module_are_logged)
+{
+    check_named_another_way("CLIENT_VIA_MODULE=1", "kernel name=");
+}
+END_TEST
+
+START_TEST(launches_of_enumerated_kernels_are_logged)
+{
+    check_named_another_way("CLIENT_ENUMERATE=1", "enumerate count=");
 }
 END_TEST
 
@@ -150,6 +162,7 @@ int main(void)
     TCase *tc = tcase_create("diagnose");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, each_launch_of_a_redirected_kernel_is_logged, 0, NCLIENTS);
+    tcase_add_test(tc, launches_of_kernels_found_through_the_module_are_logged);
     tcase_add_test(tc, launches_of_enumerated_kernels_are_logged);
     tcase_add_loop_test(tc, cluster_launches_show_the_cluster, 0, NCLIENTS);
     tcase_add_loop_test(tc, kept_originals_launch_unredirected, 0, NCLIENTS);

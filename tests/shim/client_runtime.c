@@ -97,6 +97,20 @@ static CUresult get_kernel_by_enumeration(CUkernel *kernel, CUlibrary library, c
     return CUDA_ERROR_NOT_FOUND;
 }
 
+/* With CLIENT_VIA_MODULE set, kernels are found the way the CUDA 12.9
+ * runtime finds them: the library's module, then cuModuleGetFunction. */
+static CUresult (*library_get_module)(CUmodule *, CUlibrary);
+static CUresult (*module_get_function)(CUfunction *, CUmodule, const char *);
+
+static CUresult get_kernel_via_module(CUkernel *kernel, CUlibrary library, const char *name)
+{
+    CUmodule module;
+    CUresult r = library_get_module(&module, library);
+    if (r != CUDA_SUCCESS)
+        return r;
+    return module_get_function((CUfunction *)kernel, module, name);
+}
+
 /* With CLIENT_REPORT_LAUNCH_OWNER set, say on stderr which object the launch
  * functions handed out live in: the driver itself, or the shim (a wrapper). */
 static void report_launch_owner(void *libcuda, void *from_getproc)
@@ -157,6 +171,13 @@ int main(int argc, char **argv)
         if (!kernel_count || !enumerate_kernels || !kernel_name)
             return 1;
         d.library_get_kernel = get_kernel_by_enumeration;
+    }
+    if (getenv("CLIENT_VIA_MODULE")) {
+        library_get_module = get("cuLibraryGetModule", 0);
+        module_get_function = d.module_get_function;
+        if (!library_get_module || !module_get_function)
+            return 1;
+        d.library_get_kernel = get_kernel_via_module;
     }
     if (getenv("CLIENT_REPORT_LAUNCH_OWNER"))
         report_launch_owner(libcuda, get("cuLaunchKernel", 0));

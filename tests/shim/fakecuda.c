@@ -48,6 +48,7 @@ void *fakecuda_address_of(const char *name, int version, int per_thread);
 #pragma GCC visibility pop
 
 #define MODULE_MAGIC 0x464d4f44u   /* "FMOD" */
+#define VIEW_MAGIC 0x46564957u     /* "FVIW" */
 #define KERNEL_MAGIC 0x464b524eu   /* "FKRN" */
 
 struct fake_kernel {
@@ -55,6 +56,13 @@ struct fake_kernel {
     struct fake_module *owner;
     char *name;
     struct fake_kernel *next;
+};
+
+/* The CUmodule cuLibraryGetModule hands out: a handle of its own, as in the
+ * real driver, that leads back to its library. */
+struct fake_view {
+    uint32_t magic;
+    struct fake_module *library;
 };
 
 struct fake_module {
@@ -66,6 +74,7 @@ struct fake_module {
     char arch[32];
     pthread_mutex_t lock;      /* guards kernels */
     struct fake_kernel *kernels;
+    struct fake_view view;     /* libraries only */
 };
 
 /* ---- log ------------------------------------------------------------------ */
@@ -268,6 +277,8 @@ static struct fake_module *new_module(int is_library)
         return NULL;
     m->magic = MODULE_MAGIC;
     m->is_library = is_library;
+    m->view.magic = VIEW_MAGIC;
+    m->view.library = m;
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -319,7 +330,12 @@ static CUresult load_file(const char *api, const char *path, int is_library, voi
 static struct fake_module *as_module(void *handle, int is_library)
 {
     struct fake_module *m = handle;
-    if (!m || m->magic != MODULE_MAGIC || m->is_library != is_library)
+    if (!m)
+        return NULL;
+    /* Both structures start with their magic. */
+    if (!is_library && m->magic == VIEW_MAGIC)
+        return ((struct fake_view *)handle)->library;
+    if (m->magic != MODULE_MAGIC || m->is_library != is_library)
         return NULL;
     return m;
 }
@@ -485,9 +501,10 @@ CUresult cuLibraryGetModule(CUmodule *module, CUlibrary library)
 {
     if (!module)
         return CUDA_ERROR_INVALID_VALUE;
-    if (!as_module(library, 1))
+    struct fake_module *m = as_module(library, 1);
+    if (!m)
         return CUDA_ERROR_INVALID_HANDLE;
-    *module = (CUmodule)library;
+    *module = (CUmodule)&m->view;
     return CUDA_SUCCESS;
 }
 
