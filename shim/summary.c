@@ -139,6 +139,8 @@ __attribute__((destructor)) static void shim_summary_at_exit(void)
          * modules (all of PyTorch's, cuBLAS) were never parsed. */
         unsigned long total, watched;
         shim_images_seen(&total, &watched);
+        if (total == 0)
+            return;   /* a process that loaded no CUDA code: nothing to prove */
         shim_log(SS_LOG_INFO, "exit: %lu images seen, %lu watched and parsed, %lu unwatched not parsed",
                  total, watched, total - watched);
         return;
