@@ -19,22 +19,6 @@
 /* Distinct kernel names counted per file; more is reported as a mismatch. */
 #define MAX_COUNTED_KERNELS 65536
 
-static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
-                   const char *fmt, ...)
-{
-    char message[768];
-    va_list ap;
-    if (!diag)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    diag(ctx, file, line, message);
-}
-
 /* Read a regular file of at most `max` bytes.  Returns 0, or -1 with the
  * reason in why. */
 static int read_bounded(const char *path, size_t max, const struct ss_trust *trust,
@@ -153,7 +137,7 @@ static void check_archs(const struct ss_manifest_item *item, const struct ss_ima
             for (size_t e = 0; e < image->containers[c].nentries && !found; e++)
                 found = image->containers[c].entries[e].sm == item->archs[a];
         if (!found)
-            report(diag, ctx, manifest_path, 0, "%s: manifest lists sm_%u but the file has no entry for it",
+            ss_diag(diag, ctx, manifest_path, 0, "%s: manifest lists sm_%u but the file has no entry for it",
                    item->file, item->archs[a]);
     }
 }
@@ -166,7 +150,7 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     char why[256];
     char *path = join_path(dir, item->file);
     if (!path) {
-        report(diag, ctx, manifest_path, 0, "%s: out of memory", item->file);
+        ss_diag(diag, ctx, manifest_path, 0, "%s: out of memory", item->file);
         return -1;
     }
     memset(f, 0, sizeof *f);
@@ -174,14 +158,14 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, why, sizeof why);
     free(path);
     if (r < 0) {
-        report(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
+        ss_diag(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
         return -1;
     }
 
     char hex[65];
     ss_sha256_hex(f->bytes, f->len, hex);
     if (strcmp(hex, item->sha256) != 0) {
-        report(diag, ctx, manifest_path, 0, "%s: sha256 mismatch (manifest %.12s..., file %.12s...); file refused",
+        ss_diag(diag, ctx, manifest_path, 0, "%s: sha256 mismatch (manifest %.12s..., file %.12s...); file refused",
                item->file, item->sha256, hex);
         free(f->bytes);
         f->bytes = NULL;
@@ -192,7 +176,7 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     if (ss_image_parse(f->bytes, f->len, &f->image, &err) < 0) {
         char message[300];
         ss_error_format(&err, message, sizeof message);
-        report(diag, ctx, manifest_path, 0, "%s: not a usable fatbin (%s); file refused",
+        ss_diag(diag, ctx, manifest_path, 0, "%s: not a usable fatbin (%s); file refused",
                item->file, message);
         free(f->bytes);
         f->bytes = NULL;
@@ -202,7 +186,7 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     check_archs(item, &f->image, manifest_path, diag, ctx);
     long kernels = count_distinct_kernels(&f->image);
     if (kernels != (long)item->kernels)
-        report(diag, ctx, manifest_path, 0, "%s: manifest says %u kernels, the file has %ld",
+        ss_diag(diag, ctx, manifest_path, 0, "%s: manifest says %u kernels, the file has %ld",
                item->file, item->kernels, kernels);
     return 0;
 }

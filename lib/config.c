@@ -31,22 +31,6 @@ static const char *const default_repair_modules[] = {
     "sageattention._qattn_sm80",
 };
 
-static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void report(ss_diag_fn diag, void *ctx, const char *file, int line,
-                   const char *fmt, ...)
-{
-    char message[512];
-    va_list ap;
-    if (!diag)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    diag(ctx, file, line, message);
-}
-
 static void free_list(char **list, size_t *n)
 {
     for (size_t i = 0; i < *n; i++) {
@@ -421,12 +405,10 @@ static void problem(struct parse_state *st, int line, const char *fmt, ...)
 
 static void problem(struct parse_state *st, int line, const char *fmt, ...)
 {
-    char message[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    ss_vdiag(st->diag, st->ctx, st->file, line, fmt, ap);
     va_end(ap);
-    report(st->diag, st->ctx, st->file, line, "%s", message);
     st->problems++;
 }
 
@@ -501,7 +483,7 @@ int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
         size_t n = end - pos;
         char *buf = malloc(n + 1);
         if (!buf) {
-            report(diag, ctx, st.file, line, "out of memory");
+            ss_diag(diag, ctx, st.file, line, "out of memory");
             return st.problems + 1;
         }
         memcpy(buf, text + pos, n);
@@ -547,14 +529,14 @@ int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const ch
         /* Trim a copy: "SAGESHIM_MODE=' off'" is a plain typo. */
         char *copy = strdup(raw);
         if (!copy) {
-            report(diag, ctx, "environment", 0, "%s: out of memory", vars[i].var);
+            ss_diag(diag, ctx, "environment", 0, "%s: out of memory", vars[i].var);
             problems++;
             continue;
         }
         char *value = trim(copy);
         char why[256] = "";
         if (vars[i].set(cfg, value, why, sizeof why) < 0) {
-            report(diag, ctx, "environment", 0, "bad value '%s' for %s: %s", value,
+            ss_diag(diag, ctx, "environment", 0, "bad value '%s' for %s: %s", value,
                    vars[i].var, why);
             problems++;
         }
@@ -706,7 +688,7 @@ static int report_ignored_env(const char *(*getenv_fn)(const char *), ss_diag_fn
     }
     if (!used)
         return 0;
-    report(diag, ctx, "environment", 0,
+    ss_diag(diag, ctx, "environment", 0,
            "secure execution (setuid/setgid program): %s ignored", names);
     return 1;
 }
@@ -737,7 +719,7 @@ int ss_config_load_trusted(struct ss_config *cfg, const char *libdir,
      * search then goes on as if it were unset. */
     const char *explicit_path = env(getenv_fn, "SAGESHIM_CONF");
     if (explicit_path && !is_regular_file(explicit_path)) {
-        report(diag, ctx, explicit_path, 0, "SAGESHIM_CONF: not a regular file, ignored");
+        ss_diag(diag, ctx, explicit_path, 0, "SAGESHIM_CONF: not a regular file, ignored");
         problems++;
     }
 
@@ -746,7 +728,7 @@ int ss_config_load_trusted(struct ss_config *cfg, const char *libdir,
         size_t len = 0;
         char *text = read_small_file(path, trust, &len, why, sizeof why);
         if (!text) {
-            report(diag, ctx, path, 0, "%s; using defaults", why);
+            ss_diag(diag, ctx, path, 0, "%s; using defaults", why);
             problems++;
         } else {
             problems += ss_config_parse(cfg, text, len, path, diag, ctx);

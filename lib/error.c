@@ -43,3 +43,21 @@ void ss_error_format(const struct ss_error *err, char *buf, size_t len)
     else
         snprintf(buf, len, "%s", err->message);
 }
+
+void ss_vdiag(ss_diag_fn diag, void *ctx, const char *file, int line, const char *fmt,
+              va_list ap)
+{
+    char message[768];
+    if (!diag)
+        return;
+    vsnprintf(message, sizeof message, fmt, ap);
+    diag(ctx, file, line, message);
+}
+
+void ss_diag(ss_diag_fn diag, void *ctx, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ss_vdiag(diag, ctx, file, line, fmt, ap);
+    va_end(ap);
+}

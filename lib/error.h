@@ -6,6 +6,7 @@
 #ifndef SAGESHIM_ERROR_H
 #define SAGESHIM_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct ss_error {
@@ -28,5 +29,11 @@ void ss_error_format(const struct ss_error *err, char *buf, size_t len);
 /* Callback used by line-oriented parsers (config, manifest) to report a
  * problem with one line while they keep going. */
 typedef void (*ss_diag_fn)(void *ctx, const char *file, int line, const char *message);
+
+/* Format one problem and hand it to diag (nothing when diag is NULL). */
+void ss_diag(ss_diag_fn diag, void *ctx, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void ss_vdiag(ss_diag_fn diag, void *ctx, const char *file, int line, const char *fmt,
+              va_list ap);
 
 #endif

@@ -31,13 +31,10 @@ static void problem(struct manifest_state *st, int line, const char *fmt, ...)
 
 static void problem(struct manifest_state *st, int line, const char *fmt, ...)
 {
-    char message[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    ss_vdiag(st->diag, st->ctx, st->file, line, fmt, ap);
     va_end(ap);
-    if (st->diag)
-        st->diag(st->ctx, st->file, line, message);
     st->problems++;
 }
 
