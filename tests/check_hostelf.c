@@ -11,32 +11,11 @@
 #include <string.h>
 
 #include "image.h"
+#include "image_fixtures.h"
 #include "testutil.h"
 
 #define FIX_ARCHS_ENTRIES 6
 
-struct loaded {
-    uint8_t *bytes;
-    size_t len;
-    struct ss_image image;
-};
-
-static void load(const char *name, struct loaded *l)
-{
-    struct ss_error err = {0};
-    ck_assert_msg(ss_read_file(fixture_path(name), &l->bytes, &l->len, &err) == 0,
-                  "%s: %s", name, err.message);
-    char msg[300];
-    int rc = ss_image_parse(l->bytes, l->len, &l->image, &err);
-    ss_error_format(&err, msg, sizeof msg);
-    ck_assert_msg(rc == 0, "%s: %s", name, msg);
-}
-
-static void unload(struct loaded *l)
-{
-    ss_image_free(&l->image);
-    free(l->bytes);
-}
 
 /* A container from a section points into the file at its recorded offset
  * and starts with the container magic. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sageshim.h"
+#include "image_fixtures.h"
 #include "testutil.h"
 
 #define TMA_KERNEL "_Z10tma_kernel14CUtensorMap_stPfi"
@@ -26,26 +27,12 @@ static const char *cuda12_path(const char *name)
 }
 
 /* A parsed file with its bytes (the image points into them). */
-struct loaded {
-    uint8_t *bytes;
-    size_t len;
-    struct ss_image image;
-};
-
-static void load(const char *path, struct loaded *l)
+/* One container, read from a path of this suite's own build. */
+static void load_one(const char *path, struct loaded *l)
 {
-    struct ss_error err = { 0 };
     memset(l, 0, sizeof *l);
-    ck_assert_msg(ss_read_file(path, &l->bytes, &l->len, &err) == 0, "%s: %s", path, err.message);
-    ck_assert_msg(ss_image_parse(l->bytes, l->len, &l->image, &err) == 0, "%s: %s", path,
-                  err.message);
+    load_path(path, l);
     ck_assert_uint_eq(l->image.ncontainers, 1);
-}
-
-static void unload(struct loaded *l)
-{
-    ss_image_free(&l->image);
-    free(l->bytes);
 }
 
 /* The only entry of a bare cubin. */
@@ -117,7 +104,7 @@ static const char *skip_reason(void)
 START_TEST(sm_90a_cubin_reads_as_abi_1)
 {
     struct loaded l;
-    load(cuda12_path("kernels12_sm90a.cubin"), &l);
+    load_one(cuda12_path("kernels12_sm90a.cubin"), &l);
     /* The fixture really is what the test is about. */
     ck_assert_uint_eq(l.bytes[7], 0x33);
     ck_assert_uint_eq(elf_flags(&l) & 0xff, 90);
@@ -137,7 +124,7 @@ END_TEST
 START_TEST(sm_80_cubin_reads_as_abi_1_without_a)
 {
     struct loaded l;
-    load(cuda12_path("kernels12_sm80.cubin"), &l);
+    load_one(cuda12_path("kernels12_sm80.cubin"), &l);
     ck_assert_uint_eq(l.bytes[7], 0x33);
     ck_assert_uint_eq(elf_flags(&l) & 0x800, 0);
 
@@ -157,7 +144,7 @@ static const char *const cubins12[] = { "kernels12_sm80.cubin", "kernels12_sm90a
 START_TEST(params_match_the_declarations)
 {
     struct loaded l;
-    load(cuda12_path(cubins12[_i]), &l);
+    load_one(cuda12_path(cubins12[_i]), &l);
     const struct ss_entry *e = the_entry(&l);
     ck_assert_uint_eq(e->nkernels, 11);
 
@@ -199,7 +186,7 @@ END_TEST
 START_TEST(tensormap_is_64_byte_aligned)
 {
     struct loaded l;
-    load(cuda12_path(cubins12[_i]), &l);
+    load_one(cuda12_path(cubins12[_i]), &l);
     const struct ss_kernel *k = kernel(the_entry(&l), TMA_KERNEL);
     const unsigned sizes[] = { 128, 8, 4 };
     expect_sizes(the_entry(&l), TMA_KERNEL, 3, sizes);
@@ -220,8 +207,8 @@ END_TEST
 START_TEST(tensormap_offsets_differ_from_13_0_on_sm_90a)
 {
     struct loaded v1, v2;
-    load(cuda12_path("kernels12_sm90a.cubin"), &v1);
-    load(fixture_path("kernels_sm90a.cubin"), &v2);
+    load_one(cuda12_path("kernels12_sm90a.cubin"), &v1);
+    load_one(fixture_path("kernels_sm90a.cubin"), &v2);
     ck_assert_int_eq(the_entry(&v2)->cubin.abi, 2);
     const struct ss_kernel *k1 = kernel(the_entry(&v1), TMA_KERNEL);
     const struct ss_kernel *k2 = kernel(the_entry(&v2), TMA_KERNEL);
@@ -240,8 +227,8 @@ END_TEST
 START_TEST(lz4_fatbin_of_v1_cubins)
 {
     struct loaded l, bare;
-    load(cuda12_path("kernels12_lz4.fatbin"), &l);
-    load(cuda12_path("kernels12_sm90a.cubin"), &bare);
+    load_one(cuda12_path("kernels12_lz4.fatbin"), &l);
+    load_one(cuda12_path("kernels12_sm90a.cubin"), &bare);
     const struct ss_container *c = &l.image.containers[0];
     ck_assert_uint_eq(c->nentries, 3);
     unsigned elf = 0, ptx = 0;
@@ -291,8 +278,8 @@ static const struct ss_abi_verdict *verdict(const struct ss_abi_report *r, const
 static void expect_mixed_warn(const char *orig_path, const char *repl_path)
 {
     struct loaded o, r;
-    load(orig_path, &o);
-    load(repl_path, &r);
+    load_one(orig_path, &o);
+    load_one(repl_path, &r);
     struct ss_abi_report rep;
     ck_assert_int_eq(ss_abi_compare(the_entry(&o), the_entry(&r), &rep), 0);
     ck_assert_msg(rep.compatible, "%s", rep.summary);
@@ -327,8 +314,8 @@ END_TEST
 START_TEST(size_change_fails_across_toolkits)
 {
     struct loaded o, r;
-    load(cuda12_path("kernels12_sm90a.cubin"), &o);
-    load(fixture_path("kernels_sm90a.cubin"), &r);
+    load_one(cuda12_path("kernels12_sm90a.cubin"), &o);
+    load_one(fixture_path("kernels_sm90a.cubin"), &r);
     struct ss_entry repl = *the_entry(&r);
     /* A private copy of the kernels with add_c's `int n` widened to 8. */
     struct ss_kernel *kernels = calloc(repl.nkernels, sizeof *kernels);
