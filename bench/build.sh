@@ -26,18 +26,9 @@ ARCHS="-gencode arch=compute_80,code=sm_80 -gencode arch=compute_89,code=sm_89
 KERNELS=64   # empty_kernel + 63 filler_kernel instances (bench/empty.cu)
 
 : >"$LOG"
-fail() {
-    echo "bench build FAILED: $*" >&2
-    echo "--- last lines of $LOG:" >&2
-    tail -n 30 "$LOG" >&2
-    exit 1
-}
-step() {
-    what=$1
-    shift
-    echo "+ $*" >>"$LOG"
-    "$@" >>"$LOG" 2>&1 || fail "$what"
-}
+BUILD_WHAT=bench
+# shellcheck source=tests/gpu/build-steps.sh
+. tests/gpu/build-steps.sh
 
 [ -x "$NVCC" ] || fail "nvcc not found at $NVCC (set CUDA_HOME or NVCC)"
 rm -rf "$B/site" "$B/bundle" "$B/failed"

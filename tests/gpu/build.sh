@@ -35,19 +35,9 @@ MANIFEST_ARCHS=80,89,90,120
 KERNELS=3   # scale_kernel, cluster_scale_kernel, smem_scale_kernel (wrongsm90.h)
 
 : >"$LOG"
-fail() {
-    echo "gpu build FAILED: $*" >&2
-    echo "--- last lines of $LOG:" >&2
-    tail -n 30 "$LOG" >&2
-    exit 1
-}
-# step DESCRIPTION COMMAND...: run, logging the command and its output.
-step() {
-    what=$1
-    shift
-    echo "+ $*" >>"$LOG"
-    "$@" >>"$LOG" 2>&1 || fail "$what"
-}
+BUILD_WHAT=gpu
+# shellcheck source=tests/gpu/build-steps.sh
+. tests/gpu/build-steps.sh
 
 [ -x "$NVCC" ] || fail "nvcc not found at $NVCC (set CUDA_HOME or NVCC)"
 command -v "$CXX" >/dev/null || fail "no C++ compiler ($CXX)"
