@@ -2,9 +2,10 @@
  * and in the ABI check, next to the 13.0 (V2) fixtures.
  *
  * Fixtures (tests/cuda12/module.mk, under $BUILD/tests/cuda12): kernels.cu
- * assembled by the 12.9 ptxas from PyPI (kernels12_sm80.cubin,
- * kernels12_sm90a.cubin) and both packed with LZ4 by our fatbinary
- * (kernels12_lz4.fatbin: sm_80, sm_90a, compute_90a).  The 13.0 cubins of
+ * compiled to PTX by NVRTC 12.9 from PyPI (kernels12_90a.ptx) and assembled
+ * by the 12.9 ptxas (kernels12_sm80.cubin, kernels12_sm90a.cubin), both
+ * packed with LZ4 by our fatbinary (kernels12_lz4.fatbin: sm_80, sm_90a,
+ * compute_90a); kernels12_nvrtc_sm90a.cubin is NVRTC's own cubin of it.  The 13.0 cubins of
  * the same source come from $SS_FIXTURES.  Expected parameter lists are the
  * declarations in tests/fixtures/kernels.cu.  When the toolchain could not be
  * had, $BUILD/tests/cuda12/SKIPPED says why and the program only prints it. */
@@ -98,6 +99,64 @@ static const char *skip_reason(void)
     reason[strcspn(reason, "\n")] = '\0';
     return reason;
 }
+
+/* ---- the compiler is NVRTC 12.9 ---- */
+
+/* A whole fixture file as a NUL-terminated string. */
+static char *read_text(const char *path)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_msg(ss_read_file(path, &bytes, &len, &err) == 0, "%s: %s", path, err.message);
+    char *text = malloc(len + 1);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, bytes, len);
+    text[len] = '\0';
+    free(bytes);
+    return text;
+}
+
+/* The PTX header names the compiler that wrote it; PTX from nvcc 13.0 says
+ * "release 13.0" and .version 9.0 (get-toolchain.sh installs 12.9.*).
+ * fatbinary drops these comments, so the file nvrtc12 wrote is read. */
+static void expect_12_9_ptx(const char *ptx, const char *where)
+{
+    ck_assert_msg(strstr(ptx, "// Cuda compilation tools, release 12.9, V12.9.") != NULL,
+                  "%s: not from the 12.9 compiler", where);
+    ck_assert_msg(strstr(ptx, "// Based on NVVM 7.") != NULL, "%s: no NVVM 7 line", where);
+    ck_assert_msg(strstr(ptx, "\n.version 8.8\n") != NULL, "%s: PTX ISA is not 8.8", where);
+    ck_assert_msg(strstr(ptx, "\n.target sm_90a\n") != NULL, "%s: not compute_90a", where);
+    ck_assert_msg(strstr(ptx, "release 13.") == NULL, "%s: mentions release 13", where);
+}
+
+START_TEST(ptx_is_written_by_the_12_9_compiler)
+{
+    char *ptx = read_text(cuda12_path("kernels12_90a.ptx"));
+    expect_12_9_ptx(ptx, "kernels12_90a.ptx");
+    free(ptx);
+}
+END_TEST
+
+/* ptxas 12.9 on NVRTC's PTX gives byte for byte the cubin NVRTC makes
+ * itself (nvrtcGetCUBIN): the cubins are NVRTC 12.9's output.  The same
+ * ptxas on nvcc 13.0's PTX (lowered to ISA 8.8) gives another cubin. */
+START_TEST(sm_90a_cubin_is_what_nvrtc_makes)
+{
+    uint8_t *ours = NULL, *nvrtc = NULL;
+    size_t ours_len = 0, nvrtc_len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_read_file(cuda12_path("kernels12_sm90a.cubin"), &ours, &ours_len, &err),
+                     0);
+    ck_assert_int_eq(
+        ss_read_file(cuda12_path("kernels12_nvrtc_sm90a.cubin"), &nvrtc, &nvrtc_len, &err), 0);
+    ck_assert_uint_eq(nvrtc[7], 0x33);
+    ck_assert_uint_eq(ours_len, nvrtc_len);
+    ck_assert_int_eq(memcmp(ours, nvrtc, ours_len), 0);
+    free(ours);
+    free(nvrtc);
+}
+END_TEST
 
 /* ---- the V1 header ---- */
 
@@ -347,6 +406,10 @@ END_TEST
 static Suite *cuda12_suite(void)
 {
     Suite *s = suite_create("cuda12");
+    TCase *origin = tcase_create("nvrtc");
+    tcase_add_test(origin, ptx_is_written_by_the_12_9_compiler);
+    tcase_add_test(origin, sm_90a_cubin_is_what_nvrtc_makes);
+    suite_add_tcase(s, origin);
     TCase *tc = tcase_create("v1");
     tcase_add_test(tc, sm_90a_cubin_reads_as_abi_1);
     tcase_add_test(tc, sm_80_cubin_reads_as_abi_1_without_a);

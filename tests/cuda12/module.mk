@@ -1,29 +1,40 @@
 # CUDA 12.x code objects (V1 ABI cubins, OSABI 0x33) next to our 13.0 ones.
 #
 # The 12.x toolchain comes from PyPI at test time (get-toolchain.sh, cached in
-# $(BUILD)/cuda12).  PyPI ships ptxas but no nvcc, so a "12.x build" here is:
-# PTX from our 13.0 nvcc with the 12.x cuda.h in front (CUtensorMap
-# alignas(64)), its .version lowered to what 12.x ptxas reads, assembled by
-# 12.x ptxas; fatbins are packed by our 13.0 fatbinary with LZ4.
+# $(BUILD)/cuda12): NVRTC 12.9, ptxas 12.9 and the 12.x cuda.h.  PyPI has no
+# 12.x nvcc, so a "12.x build" here is what nvcc does, with NVRTC as its
+# front end: NVRTC (run by nvrtc12) writes PTX, the 12.9 ptxas assembles it;
+# fatbins are packed by our 13.0 fatbinary with LZ4.
 #
 # When the wheels cannot be had, $(C12)/SKIPPED says why and the two Check
 # programs print "skipped: ..." and pass.
 C12 := $(BUILD)/tests/cuda12
 C12_TOOLS := $(BUILD)/cuda12
 C12_PTXAS := $(C12_TOOLS)/nvidia/cuda_nvcc/bin/ptxas
+C12_NVRTC_LIB := $(C12_TOOLS)/nvidia/cuda_nvrtc/lib/libnvrtc.so.12
 C12_FATBINARY ?= $(CUDA_HOME)/bin/fatbinary
-# The PTX ISA of CUDA 12.9 (get-toolchain.sh installs 12.9.*).
-C12_PTX_ISA := 8.8
 C12_WATCHED_BASE := _qattn_sm90.cpython-311-x86_64-linux-gnu.so
+
+# nvrtc12 runs here, at build time: the host compiler builds it, also when
+# CC is a cross compiler (tests/aarch64), and without SANITIZE flags (under
+# ASan, NVRTC no longer finds its libnvrtc-builtins beside it).
+HOST_CC ?= cc
+HOST_CFLAGS ?= -O2 -g
+C12_NVRTC12 := $(C12)/nvrtc12
+$(C12_NVRTC12): tests/cuda12/nvrtc12.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HOST_CFLAGS) $< -o $@ -ldl
 
 C12_FIXTURES := \
   $(C12)/kernels12_sm80.cubin $(C12)/kernels12_sm90a.cubin $(C12)/kernels12_lz4.fatbin \
+  $(C12)/kernels12_90a.ptx $(C12)/kernels12_nvrtc_sm90a.cubin \
   $(C12)/site/sageattention/$(C12_WATCHED_BASE) $(C12)/bundle13/MANIFEST \
   $(C12)/site13/sageattention/$(C12_WATCHED_BASE) $(C12)/bundle12/MANIFEST
 
 # Obtain the toolchain; build the fixtures with it (a second make, so that
 # nothing below runs when it could not be had).
 $(C12)/fixtures.stamp: tests/cuda12/get-toolchain.sh tests/cuda12/module.mk \
+    tests/cuda12/nvrtc12.c $(wildcard tests/cuda12/rtc-include/*.h) \
     tests/fixtures/kernels.cu tests/cuda12/watched_tma.cu tests/shim/watched.cu
 	@mkdir -p $(C12)
 	@rm -f $(C12)/SKIPPED
@@ -41,19 +52,27 @@ $(C12)/fixtures.stamp: tests/cuda12/get-toolchain.sh tests/cuda12/module.mk \
 .PHONY: cuda12-fixtures
 cuda12-fixtures: $(C12_FIXTURES)
 
-# The 12.x cuda.h alone in front of the 13.0 headers.
-$(C12)/include/cuda.h: $(C12_TOOLS)/nvidia/cuda_runtime/include/cuda.h
-	@mkdir -p $(dir $@)
-	cp $< $@
+# c12_ptx SOURCE ARCH OUT [OPTIONS]: NVRTC 12.x's PTX for compute_ARCH.
+# NVRTC reads no host headers: -default-device makes the driver API
+# declarations of the 12.x cuda.h device ones (never defined nor called),
+# and rtc-include stands in for the C headers cuda.h includes.  No -rdc: the
+# 13.0 cubins are whole-program builds too.
+C12_RTC_FLAGS := -default-device -I tests/cuda12/rtc-include \
+  -I $(C12_TOOLS)/nvidia/cuda_runtime/include
+c12_ptx = $(C12_NVRTC12) --lib $(C12_NVRTC_LIB) --ptx -o $(3) -arch=$(2) $(C12_RTC_FLAGS) $(4) $(1)
+C12_RTC_DEPS := $(C12_NVRTC12) $(wildcard tests/cuda12/rtc-include/*.h)
 
-# c12_ptx SOURCE ARCH OUT [NVCC FLAGS]: 12.x-header PTX lowered to ISA 8.8.
-c12_ptx = $(NVCC) -ptx -arch=$(2) -I $(C12)/include $(4) $(1) -o $(3).tmp && \
-  sed 's/^\.version 9\.[0-9]*$$/.version $(C12_PTX_ISA)/' $(3).tmp > $(3) && rm -f $(3).tmp
-
-$(C12)/kernels12_%.ptx: tests/fixtures/kernels.cu $(C12)/include/cuda.h
-	$(call c12_ptx,$<,compute_$*,$@)
+# kernels.cu's static local_kernel is referenced only by host code, which
+# NVRTC does not see; naming it keeps it, as nvcc's host stub does.
+$(C12)/kernels12_%.ptx: tests/fixtures/kernels.cu $(C12_RTC_DEPS)
+	$(call c12_ptx,$<,compute_$*,$@,--name-expr local_kernel)
 $(C12)/kernels12_sm%.cubin: $(C12)/kernels12_%.ptx
 	$(C12_PTXAS) -arch=sm_$* $< -o $@
+# The same compiled straight to a cubin by NVRTC (its own ptxas), for the
+# test that the cubins above are NVRTC 12.x's output.
+$(C12)/kernels12_nvrtc_sm%.cubin: tests/fixtures/kernels.cu $(C12_RTC_DEPS)
+	$(C12_NVRTC12) --lib $(C12_NVRTC_LIB) --cubin -o $@ -arch=sm_$* $(C12_RTC_FLAGS) \
+	  --name-expr local_kernel $<
 $(C12)/kernels12_lz4.fatbin: $(C12)/kernels12_sm80.cubin $(C12)/kernels12_sm90a.cubin \
     $(C12)/kernels12_90a.ptx
 	$(C12_FATBINARY) -64 --create=$@ --compress-mode=speed -compress-all \
@@ -62,10 +81,9 @@ $(C12)/kernels12_lz4.fatbin: $(C12)/kernels12_sm80.cubin $(C12)/kernels12_sm90a.
 	  --image3=kind=ptx,sm=90a,file=$(C12)/kernels12_90a.ptx
 
 # watched_tma.cu built with 12.x: original (as is) and fixed (-DCORRECTED).
-$(C12)/watched12_%.ptx: tests/cuda12/watched_tma.cu tests/shim/watched.cu $(C12)/include/cuda.h
+$(C12)/watched12_%.ptx: tests/cuda12/watched_tma.cu tests/shim/watched.cu $(C12_RTC_DEPS)
 	$(call c12_ptx,$<,compute_$*,$@)
-$(C12)/watched12_fixed_%.ptx: tests/cuda12/watched_tma.cu tests/shim/watched.cu \
-    $(C12)/include/cuda.h
+$(C12)/watched12_fixed_%.ptx: tests/cuda12/watched_tma.cu tests/shim/watched.cu $(C12_RTC_DEPS)
 	$(call c12_ptx,$<,compute_$*,$@,-DCORRECTED)
 $(C12)/watched12_sm%.cubin: $(C12)/watched12_%.ptx
 	$(C12_PTXAS) -arch=sm_$* $< -o $@
