@@ -65,6 +65,9 @@ static void print_entry_text(size_t index, const struct ss_entry *e)
            index, ss_kind_name(e->kind), arch, ss_compression_name(e->compression),
            (unsigned long long)e->payload_size, e->compressed_size,
            (unsigned long long)decoded_size(e), flags);
+    /* Which toolkit generation built a cubin: ABI 1 up to CUDA 12.x. */
+    if (e->kind == SS_KIND_ELF && e->cubin.abi)
+        printf("      elf abi %d (osabi 0x%x)\n", e->cubin.abi, e->cubin.abi == 1 ? 0x33 : 0x41);
     if (e->note[0])
         printf("      note: %s\n", e->note);
     if (!e->kernels_read)
@@ -152,6 +155,11 @@ static void write_entry_json(struct json_writer *w, const struct ss_entry *e)
     json_string(w, ss_compression_name(e->compression));
     json_key(w, "flags");
     json_uint(w, e->flags);
+    json_key(w, "elf_abi");
+    if (e->kind == SS_KIND_ELF && e->cubin.abi)
+        json_uint(w, (unsigned)e->cubin.abi);
+    else
+        json_null(w);
     json_key(w, "sizes");
     json_begin_object(w);
     json_key(w, "stored");

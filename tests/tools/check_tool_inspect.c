@@ -126,6 +126,31 @@ START_TEST(json_shows_cluster_dims)
 }
 END_TEST
 
+/* kernels_none.fatbin holds 13.0 cubins (OSABI 0x41) and PTX: the cubins
+ * show ELF ABI 2, the PTX has none. */
+START_TEST(elf_abi_is_shown_for_cubins_only)
+{
+    setenv("FIX", fixture_path(""), 1);
+    struct tool_result r = run_shell("\"$SAGESHIM\" inspect $FIX/kernels_sm90a.cubin "
+                                     "$FIX/kernels_90a.ptx");
+    ck_assert_int_eq(r.status, 0);
+    const char *line = strstr(r.out, "elf abi 2 (osabi 0x41)");
+    ck_assert_msg(line != NULL, "no ABI line in:\n%s", r.out);
+    ck_assert_msg(strstr(line + 1, "elf abi") == NULL, "an ABI line for the PTX too:\n%s", r.out);
+    tool_result_free(&r);
+
+    setenv("PY", "import json,sys\n"
+                 "d=json.load(sys.stdin)\n"
+                 "print(sorted(set((e['kind'], e['elf_abi']) for f in d['files']\n"
+                 "  for c in f['containers'] for e in c['entries']), key=str))\n", 1);
+    r = run_shell("\"$SAGESHIM\" inspect --json $FIX/kernels_none.fatbin | python3 -c \"$PY\"");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "('elf', 2)") && strstr(r.out, "('ptx', None)"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "('elf', 1)") == NULL, "%s", r.out);
+    tool_result_free(&r);
+}
+END_TEST
+
 START_TEST(unreadable_file_exits_2_and_names_it)
 {
     struct tool_result r = run_shell("\"$SAGESHIM\" inspect /nonexistent/none.fatbin");
@@ -169,6 +194,7 @@ int main(void)
     tcase_add_test(tc, json_lists_every_kernel_with_declared_sizes);
     tcase_add_test(tc, text_shows_static_shared_memory);
     tcase_add_test(tc, json_shows_cluster_dims);
+    tcase_add_test(tc, elf_abi_is_shown_for_cubins_only);
     tcase_add_test(tc, unreadable_file_exits_2_and_names_it);
     tcase_add_test(tc, garbage_names_file_and_offset_and_others_still_listed);
     tcase_add_test(tc, no_files_is_a_usage_error);
