@@ -10,80 +10,15 @@
 //
 // ABI_CHANGED (used with CORRECTED) grows scale_kernel's by-value parameter
 // without changing its mangled name: the shim must refuse that bundle.
-#include <cooperative_groups.h>
+//
+// The kernels live in wrongsm90_kernels.cuh, which NVRTC 12.x compiles alone
+// for tests/gpu/cuda12 (the same module with 12.x device code).
 #include <cuda_runtime.h>
-#include <math.h>
 
 #include "wrongsm90.h"
+#include "wrongsm90_kernels.cuh"  // scale_params, threads_per_block, the kernels
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
-
-namespace cg = cooperative_groups;
-
-// Passed by value, like SageAttention's CUtensorMap parameters.
-struct scale_params {
-    float factor;
-    int n;
-#ifdef ABI_CHANGED
-    long long reserved;
-#endif
-};
-
-static const int threads_per_block = 256;
-
-__device__ float effective_factor(float factor)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && !defined(CORRECTED)
-    return factor + 1.0f;  // the "miscompilation"
-#else
-    return factor;
-#endif
-}
-
-__global__ void scale_kernel(float *x, scale_params p)
-{
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < p.n)
-        x[i] *= effective_factor(p.factor);
-}
-
-// Each block takes its factor from the other block of its 2-block cluster
-// through distributed shared memory, so the result is right only when the
-// launch really formed clusters of two.
-__global__ void cluster_scale_kernel(float *x, float factor, int n)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    __shared__ float shared_factor;
-    cg::cluster_group cluster = cg::this_cluster();
-    if (threadIdx.x == 0)
-        shared_factor = effective_factor(factor);
-    cluster.sync();
-    float f = nanf("");
-    if (cluster.num_blocks() == 2)
-        f = *cluster.map_shared_rank(&shared_factor, cluster.block_rank() ^ 1);
-    // The partner's shared memory must stay alive until it has been read.
-    cluster.sync();
-#else
-    float f = effective_factor(factor);
-#endif
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n)
-        x[i] *= f;
-}
-
-// Stages each value through the top of WRONG_SMEM_BYTES of dynamic shared
-// memory: a launch with less than that faults instead of passing.
-__global__ void smem_scale_kernel(float *x, float factor, int n)
-{
-    extern __shared__ float staging[];
-    const int slots = WRONG_SMEM_BYTES / (int)sizeof(float);
-    float *mine = staging + slots - blockDim.x;
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    mine[threadIdx.x] = i < n ? x[i] : 0.0f;
-    __syncthreads();
-    if (i < n)
-        x[i] = mine[threadIdx.x] * effective_factor(factor);
-}
 
 static int blocks_for(int n)
 {
