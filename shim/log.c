@@ -60,34 +60,75 @@ void shim_log_after_fork(void)
     atomic_store(&cached_pid, 0);
 }
 
+int shim_log_enabled(enum ss_log_level level)
+{
+    return (int)level <= (int)shim_config()->log_level;
+}
+
+/* "sageshim[<pid>]: " without snprintf: it is written before every line. */
+static size_t put_prefix(char *line)
+{
+    static const char head[] = "sageshim[";
+    size_t len = sizeof head - 1;
+    memcpy(line, head, len);
+    char digits[12];
+    size_t n = 0;
+    unsigned pid = (unsigned)current_pid();
+    do {
+        digits[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid);
+    while (n > 0)
+        line[len++] = digits[--n];
+    line[len++] = ']';
+    line[len++] = ':';
+    line[len++] = ' ';
+    return len;
+}
+
+/* Prefix, message (control bytes replaced), newline: one write(). */
+static void write_message(const char *text, size_t text_len)
+{
+    char line[LOG_LINE_MAX];
+    size_t prefix = put_prefix(line);
+    /* Leave room for the newline; a longer message is cut. */
+    size_t room = sizeof line - prefix - 1;
+    if (text_len > room)
+        text_len = room;
+    /* Messages quote files (config lines, paths) that may hold anything:
+     * control bytes must not split the line or drive a terminal. */
+    for (size_t i = 0; i < text_len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        line[prefix + i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    size_t len = prefix + text_len;
+    line[len++] = '\n';
+    write_line(atomic_load(&log_fd), line, len);
+}
+
+void shim_log_text(enum ss_log_level level, const char *text, size_t len)
+{
+    int saved_errno = errno;
+    if (shim_log_enabled(level))
+        write_message(text, len);
+    errno = saved_errno;
+}
+
 void shim_log(enum ss_log_level level, const char *fmt, ...)
 {
     int saved_errno = errno;
-    const struct ss_config *cfg = shim_config();
-    if ((int)level > (int)cfg->log_level) {
+    if (!shim_log_enabled(level)) {
         errno = saved_errno;
         return;
     }
-
-    char line[LOG_LINE_MAX];
-    int prefix = snprintf(line, sizeof line, "sageshim[%d]: ", current_pid());
-    if (prefix < 0)
-        prefix = 0;
+    char message[LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    /* Leave room for the newline; a longer message is cut. */
-    int n = vsnprintf(line + prefix, sizeof line - (size_t)prefix - 1, fmt, ap);
+    int n = vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)prefix;
+    size_t len = 0;
     if (n > 0)
-        len += (size_t)n < sizeof line - (size_t)prefix - 1 ? (size_t)n
-                                                            : sizeof line - (size_t)prefix - 2;
-    /* Messages quote files (config lines, paths) that may hold anything:
-     * control bytes must not split the line or drive a terminal. */
-    for (size_t i = (size_t)prefix; i < len; i++)
-        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-            line[i] = '?';
-    line[len++] = '\n';
-    write_line(atomic_load(&log_fd), line, len);
+        len = (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
+    write_message(message, len);
     errno = saved_errno;
 }

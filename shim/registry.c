@@ -258,23 +258,12 @@ void shim_launch_seen(const struct shim_launch_info *launch)
         k->failed++;
     pthread_mutex_unlock(&registry_lock);
 
-    char cluster[64] = "";
-    if (launch->cluster[0] || launch->cluster[1] || launch->cluster[2])
-        snprintf(cluster, sizeof cluster, " cluster=(%d,%d,%d)", launch->cluster[0],
-                 launch->cluster[1], launch->cluster[2]);
-    if (launch->result == 0)
-        shim_log(SS_LOG_INFO,
-                 "launch dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s result=0",
-                 dev, name, launch->grid[0], launch->grid[1], launch->grid[2], launch->block[0],
-                 launch->block[1], launch->block[2], cluster, launch->shared_bytes,
-                 redirected ? "yes" : "no");
-    else
-        shim_log(SS_LOG_WARN,
-                 "launch FAILED result=%d dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u "
-                 "redirected=%s",
-                 launch->result, dev, name, launch->grid[0], launch->grid[1], launch->grid[2],
-                 launch->block[0], launch->block[1], launch->block[2], cluster,
-                 launch->shared_bytes, redirected ? "yes" : "no");
+    enum ss_log_level level = launch->result == 0 ? SS_LOG_INFO : SS_LOG_WARN;
+    if (!shim_log_enabled(level))
+        return;
+    char line[2048];
+    size_t len = shim_format_launch(line, sizeof line, launch, dev, name, redirected);
+    shim_log_text(level, line, len);
 }
 
 void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mods,

@@ -112,6 +112,10 @@ int shim_mode_is(enum ss_mode mode);
 
 void shim_log(enum ss_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same for a message already formatted (len bytes, no newline). */
+void shim_log_text(enum ss_log_level level, const char *text, size_t len);
+/* Whether a line of `level` would be written at all. */
+int shim_log_enabled(enum ss_log_level level);
 
 /* Counters the log and bench read ("images seen / parsed"). */
 void shim_count_image_seen(int watched);
@@ -153,6 +157,13 @@ struct shim_launch_info {
     int result;              /* CUresult */
 };
 void shim_launch_seen(const struct shim_launch_info *launch);
+
+/* ---- launchline.c: the diagnose line of a launch ------------------------- */
+
+/* Writes the line for `launch` of kernel `name` on device `dev` into buf
+ * (cut to cap - 1 bytes, always terminated); returns its length. */
+size_t shim_format_launch(char *buf, size_t cap, const struct shim_launch_info *launch, int dev,
+                          const char *name, int redirected);
 
 /* ---- repair.c ------------------------------------------------------------- */
 

@@ -7,7 +7,8 @@ RD_PROBE := $(RD)/probe
 RD_GENCODE := -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_120,code=sm_120
 
 # The policy objects: everything in shim/ except the interposition files.
-POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o)
+POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o \
+  launchline.o)
 
 $(RD)/decide_probe: tests/redirect/decide_probe.c $(POLICY_OBJS) $(CORE_LIB)
 	@mkdir -p $(dir $@)
@@ -95,3 +96,12 @@ RD_HARNESS_FIXTURES := $(RD)/bundle/MANIFEST $(RD)/bundle_abi/MANIFEST \
 CHECK_PROGRAMS += $(RD)/check_redirect $(RD)/check_diagnose
 CHECK_DEPS += $(RD_HARNESS_FIXTURES)
 fixtures: $(RD_HARNESS_FIXTURES)
+
+# The diagnose launch line, formatted by hand (shim/launchline.c), against
+# the printf formats it replaces.
+$(RD)/check_launchline: tests/redirect/check_launchline.c tests/testutil.h \
+    $(BUILD)/shim/launchline.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests -I shim $< $(BUILD)/shim/launchline.o \
+	  -o $@ $(CORE_LIBS) $(CHECK_LIBS) $(ALL_LDFLAGS)
+CHECK_PROGRAMS += $(RD)/check_launchline
