@@ -130,6 +130,7 @@ launch_run() {
     timeout -k 5 300 env "$@" $PIN_CMD "$B/launch_rate" "$lr_module" "$LAUNCHES" "$RUNS" >"$lr_out" 2>&1
     lr_rc=$?
     rate=$(field rate "$lr_out")
+    enq=$(field enqueue_ns "$lr_out")
     rss=$(field vmrss_kb "$lr_out")
     hwm=$(field vmhwm_kb "$lr_out")
     if [ "$lr_rc" -ne 0 ] || [ -z "$rate" ]; then
@@ -143,16 +144,18 @@ emit "$LAUNCHES launches per timed run after 10000 warm-up launches, one process
 emit "measurement, pinned to one CPU ($PIN).  The configurations run interleaved, $ROUNDS"
 emit "rounds; each cell is the median over the rounds and its ratio is against the"
 emit "median of the bare runs of the same module; 'spread' is (max - min) / median of"
-emit "that configuration's rounds, the noise to read the ratios against.  Diagnose"
+emit "that configuration's rounds, the noise to read the ratios against.  'paired'"
+emit "is the median over the rounds of (this configuration / bare of the same round),"
+emit "which cancels drift between rounds; the verdict uses 'vs bare'.  Diagnose"
 emit "mode logs one line per launch (to /dev/null here)."
 emit
-emit "| module | configuration | launches/s | vs bare | spread | target | |"
-emit "|---|---|---:|---:|---:|---|---|"
+emit "| module | configuration | launches/s | vs bare | paired | spread | target | |"
+emit "|---|---|---:|---:|---:|---:|---|---|"
 CONFIGS="bare redirect diagnose diagnose-warn off"
 for module in watched unwatched; do
     path=$WATCHED
     [ "$module" = unwatched ] && path=$UNWATCHED
-    for cfg in $CONFIGS; do : >"$LOGS/rates-$module-$cfg"; done
+    for cfg in $CONFIGS; do : >"$LOGS/rates-$module-$cfg"; : >"$LOGS/enqueue-$module-$cfg"; done
     round=0
     while [ "$round" -lt "$ROUNDS" ]; do
         for cfg in $CONFIGS; do
@@ -172,6 +175,7 @@ for module in watched unwatched; do
                     SAGESHIM_MODE=off "SAGESHIM_LOG=$LOGS/launch-$module-$cfg.log" ;;
             esac
             [ -n "$rate" ] && echo "$rate" >>"$LOGS/rates-$module-$cfg"
+            [ -n "$enq" ] && echo "$enq" >>"$LOGS/enqueue-$module-$cfg"
             if [ "$module" = watched ] && [ "$round" -eq 0 ]; then
                 [ "$cfg" = bare ] && { bare_rss=$rss bare_hwm=$hwm; }
                 [ "$cfg" = redirect ] && { shim_rss=$rss shim_hwm=$hwm; }
@@ -192,10 +196,50 @@ for module in watched unwatched; do
         off) label="shim, off" op=">=" limit=0.99 ;;
         esac
         r=$(ratio "$rate" "$bare")
+        # Round by round: line i of each file is round i (a failed run
+        # leaves its line out, so pair only when both files are complete).
+        paired=-
+        if [ "$(wc -l <"$LOGS/rates-$module-$cfg")" -eq "$(wc -l <"$LOGS/rates-$module-bare")" ]; then
+            paired=$(paste "$LOGS/rates-$module-$cfg" "$LOGS/rates-$module-bare" |
+                awk 'NF == 2 && $2 > 0 { printf "%.6f\n", $1 / $2 }' | median)
+            paired=$(awk -v p="$paired" 'BEGIN { if (p == "") print "-"; else printf "%.3f", p }')
+        fi
         if [ -n "$op" ]; then
-            emit "| $module | $label | ${rate:-FAILED} | $r | ${spread:-} | $op $limit | $(meets "$r" "$op" "$limit") |"
+            emit "| $module | $label | ${rate:-FAILED} | $r | $paired | ${spread:-} | $op $limit | $(meets "$r" "$op" "$limit") |"
         else
-            emit "| $module | $label | ${rate:-FAILED} | $r | ${spread:-} | | |"
+            emit "| $module | $label | ${rate:-FAILED} | $r | $paired | ${spread:-} | | |"
+        fi
+    done
+done
+emit
+emit "### 1b. Host cost of one launch (the same processes)"
+emit
+emit "Each process also queues 400 batches of 256 launches, timing each batch while"
+emit "it is queued (nothing waits for the GPU: the queue is far from full) and"
+emit "synchronizing after it; its value is the median batch per launch.  Each cell"
+emit "is the median over the $ROUNDS rounds; 'as a rate' is bare ns / this ns, the"
+emit "launch rate the host path alone would allow, relative to bare."
+emit
+emit "| module | configuration | ns per launch | as a rate, vs bare | spread | target | |"
+emit "|---|---|---:|---:|---:|---|---|"
+for module in watched unwatched; do
+    bare_ns=$(median <"$LOGS/enqueue-$module-bare")
+    for cfg in $CONFIGS; do
+        ns=$(median <"$LOGS/enqueue-$module-$cfg")
+        spread=$(sort -n "$LOGS/enqueue-$module-$cfg" | awk 'NF { v[++n] = $1 }
+            END { if (n == 0) exit; m = v[int((n + 1) / 2)]; printf "%.3f", (v[n] - v[1]) / m }')
+        case $cfg in
+        bare) label="bare" op="" limit="" ;;
+        redirect) label="shim, redirect (default)" op=">=" limit=0.99 ;;
+        diagnose) label="shim, diagnose" op=">=" limit=0.90 ;;
+        diagnose-warn) label="shim, diagnose, log_level=warn" op="" limit="" ;;
+        off) label="shim, off" op=">=" limit=0.99 ;;
+        esac
+        r=$(ratio "$bare_ns" "$ns")
+        if [ -n "$op" ]; then
+            emit "| $module | $label | ${ns:-FAILED} | $r | ${spread:-} | $op $limit | $(meets "$r" "$op" "$limit") |"
+        else
+            emit "| $module | $label | ${ns:-FAILED} | $r | ${spread:-} | | |"
         fi
     done
 done
