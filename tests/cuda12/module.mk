@@ -33,12 +33,19 @@ C12_FIXTURES := \
 
 # Obtain the toolchain; build the fixtures with it (a second make, so that
 # nothing below runs when it could not be had).
+# The wheels are for the build machine (nvrtc12 and ptxas run here), so pip
+# runs under the host's python3: PYTHON may name the target's interpreter
+# (the aarch64 cross build passes an aarch64 python3 for the repair suite,
+# and pip under it would fetch aarch64 wheels).
+C12_PIP_PYTHON ?= python3
+
 $(C12)/fixtures.stamp: tests/cuda12/get-toolchain.sh tests/cuda12/module.mk \
     tests/cuda12/nvrtc12.c $(wildcard tests/cuda12/rtc-include/*.h) \
     tests/fixtures/kernels.cu tests/cuda12/watched_tma.cu tests/shim/watched.cu
 	@mkdir -p $(C12)
 	@rm -f $(C12)/SKIPPED
-	@if sh tests/cuda12/get-toolchain.sh $(C12_TOOLS) > $(C12)/toolchain.log 2>&1; then \
+	@if PYTHON=$(C12_PIP_PYTHON) sh tests/cuda12/get-toolchain.sh $(C12_TOOLS) \
+	    > $(C12)/toolchain.log 2>&1; then \
 	  cat $(C12)/toolchain.log; \
 	  $(MAKE) --no-print-directory BUILD=$(BUILD) cuda12-fixtures; \
 	else \
