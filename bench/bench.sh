@@ -138,6 +138,23 @@ launch_run() {
     fi
 }
 
+# spread < VALUES: (max - min) / median, or nothing for no values.
+spread() {
+    sort -n | awk 'NF { v[++n] = $1 }
+        END { if (n == 0) exit; m = v[int((n + 1) / 2)]; printf "%.3f", (v[n] - v[1]) / m }'
+}
+
+# describe CFG: its table label and target (sets label, op, limit).
+describe() {
+    case $1 in
+    bare) label="bare" op="" limit="" ;;
+    redirect) label="shim, redirect (default)" op=">=" limit=0.99 ;;
+    diagnose) label="shim, diagnose" op=">=" limit=0.90 ;;
+    diagnose-warn) label="shim, diagnose, log_level=warn" op="" limit="" ;;
+    off) label="shim, off" op=">=" limit=0.99 ;;
+    esac
+}
+
 emit "## 1. Launch rate: empty kernel, cudaLaunchKernel"
 emit
 emit "$LAUNCHES launches per timed run after 10000 warm-up launches, one process per"
@@ -186,15 +203,8 @@ for module in watched unwatched; do
     bare=$(median <"$LOGS/rates-$module-bare")
     for cfg in $CONFIGS; do
         rate=$(median <"$LOGS/rates-$module-$cfg")
-        spread=$(sort -n "$LOGS/rates-$module-$cfg" | awk 'NF { v[++n] = $1 }
-            END { if (n == 0) exit; m = v[int((n + 1) / 2)]; printf "%.3f", (v[n] - v[1]) / m }')
-        case $cfg in
-        bare) label="bare" op="" limit="" ;;
-        redirect) label="shim, redirect (default)" op=">=" limit=0.99 ;;
-        diagnose) label="shim, diagnose" op=">=" limit=0.90 ;;
-        diagnose-warn) label="shim, diagnose, log_level=warn" op="" limit="" ;;
-        off) label="shim, off" op=">=" limit=0.99 ;;
-        esac
+        spread=$(spread <"$LOGS/rates-$module-$cfg")
+        describe "$cfg"
         r=$(ratio "$rate" "$bare")
         # Round by round: line i of each file is round i (a failed run
         # leaves its line out, so pair only when both files are complete).
@@ -226,15 +236,8 @@ for module in watched unwatched; do
     bare_ns=$(median <"$LOGS/enqueue-$module-bare")
     for cfg in $CONFIGS; do
         ns=$(median <"$LOGS/enqueue-$module-$cfg")
-        spread=$(sort -n "$LOGS/enqueue-$module-$cfg" | awk 'NF { v[++n] = $1 }
-            END { if (n == 0) exit; m = v[int((n + 1) / 2)]; printf "%.3f", (v[n] - v[1]) / m }')
-        case $cfg in
-        bare) label="bare" op="" limit="" ;;
-        redirect) label="shim, redirect (default)" op=">=" limit=0.99 ;;
-        diagnose) label="shim, diagnose" op=">=" limit=0.90 ;;
-        diagnose-warn) label="shim, diagnose, log_level=warn" op="" limit="" ;;
-        off) label="shim, off" op=">=" limit=0.99 ;;
-        esac
+        spread=$(spread <"$LOGS/enqueue-$module-$cfg")
+        describe "$cfg"
         r=$(ratio "$bare_ns" "$ns")
         if [ -n "$op" ]; then
             emit "| $module | $label | ${ns:-FAILED} | $r | ${spread:-} | $op $limit | $(meets "$r" "$op" "$limit") |"
