@@ -25,16 +25,28 @@ static void put_text(struct line *l, const char *s)
     l->len += n;
 }
 
-static void put_unsigned(struct line *l, unsigned long long v)
+size_t shim_put_decimal(char *out, unsigned long long v)
 {
-    char digits[24];
+    char reversed[20];
     size_t n = 0;
     do {
-        digits[n++] = (char)('0' + v % 10);
+        reversed[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n > 0 && l->len < l->cap - 1)
-        l->buf[l->len++] = digits[--n];
+    for (size_t i = 0; i < n; i++)
+        out[i] = reversed[n - 1 - i];
+    return n;
+}
+
+static void put_unsigned(struct line *l, unsigned long long v)
+{
+    char digits[20];
+    size_t n = shim_put_decimal(digits, v);
+    size_t room = l->cap - 1 - l->len;
+    if (n > room)
+        n = room;
+    memcpy(l->buf + l->len, digits, n);
+    l->len += n;
 }
 
 static void put_signed(struct line *l, long long v)

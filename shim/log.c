@@ -71,15 +71,7 @@ static size_t put_prefix(char *line)
     static const char head[] = "sageshim[";
     size_t len = sizeof head - 1;
     memcpy(line, head, len);
-    char digits[12];
-    size_t n = 0;
-    unsigned pid = (unsigned)current_pid();
-    do {
-        digits[n++] = (char)('0' + pid % 10);
-        pid /= 10;
-    } while (pid);
-    while (n > 0)
-        line[len++] = digits[--n];
+    len += shim_put_decimal(line + len, (unsigned)current_pid());
     line[len++] = ']';
     line[len++] = ':';
     line[len++] = ' ';

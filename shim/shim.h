@@ -164,6 +164,9 @@ void shim_launch_seen(const struct shim_launch_info *launch);
  * (cut to cap - 1 bytes, always terminated); returns its length. */
 size_t shim_format_launch(char *buf, size_t cap, const struct shim_launch_info *launch, int dev,
                           const char *name, int redirected);
+/* Writes v in decimal to out (at most 20 bytes, no terminator); returns
+ * how many bytes.  The log prefix uses it too. */
+size_t shim_put_decimal(char *out, unsigned long long v);
 
 /* ---- repair.c ------------------------------------------------------------- */
 
