@@ -250,6 +250,19 @@ int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss
         if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path,
                       diag, ctx) == 0)
             b->nfiles++;
+    /* Hotfix files: the same reading, hashing and parsing. */
+    if (b->manifest.nhotfixes > 0) {
+        b->hotfixes = calloc(b->manifest.nhotfixes, sizeof *b->hotfixes);
+        if (!b->hotfixes) {
+            free(manifest_path);
+            ss_bundle_close(b);
+            return ss_fail_nooffset(err, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < b->manifest.nhotfixes; i++)
+        if (open_file(dir, &b->manifest.hotfixes[i], &b->hotfixes[b->nhotfixes], trust,
+                      manifest_path, diag, ctx) == 0)
+            b->nhotfixes++;
     free(manifest_path);
     return 0;
 }
@@ -263,6 +276,11 @@ void ss_bundle_close(struct ss_bundle *b)
         free(b->files[i].bytes);
     }
     free(b->files);
+    for (size_t i = 0; i < b->nhotfixes; i++) {
+        ss_image_free(&b->hotfixes[i].image);
+        free(b->hotfixes[i].bytes);
+    }
+    free(b->hotfixes);
     ss_manifest_free(&b->manifest);
     free(b->dir);
     memset(b, 0, sizeof *b);

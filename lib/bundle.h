@@ -4,7 +4,11 @@
  * MANIFEST format (text, '#' comments):
  *   label sageattention@68de379
  *   fatbin <file> module=<name> archs=<sm,sm,...> kernels=<n> sha256=<hex>
- * One `fatbin` line per file; every file's hash is checked when opened. */
+ *   hotfix <file> modules=<glob>[,<glob>...] archs=<sm,...> kernels=<n> sha256=<hex>
+ * One line per file; every file's hash is checked when opened.  A `fatbin`
+ * file's entries replace whole entries of the module it names; a `hotfix`
+ * file's kernels replace same-named kernels of modules whose path matches
+ * one of its globs (plan.h). */
 #ifndef SAGESHIM_BUNDLE_H
 #define SAGESHIM_BUNDLE_H
 
@@ -13,9 +17,13 @@
 #include "error.h"
 #include "image.h"
 
+#define SS_MANIFEST_MAX_GLOBS 8
+
 struct ss_manifest_item {
     char *file;             /* relative to the bundle directory */
-    char *module;           /* e.g. "_qattn_sm90" */
+    char *module;           /* fatbin lines: e.g. "_qattn_sm90"; hotfix lines: NULL */
+    char *globs[SS_MANIFEST_MAX_GLOBS]; /* hotfix lines: modules=, on the module's path */
+    size_t nglobs;
     unsigned archs[8];
     size_t narchs;
     unsigned kernels;
@@ -25,7 +33,9 @@ struct ss_manifest_item {
 struct ss_manifest {
     char *label;
     size_t nitems;
-    struct ss_manifest_item *items;
+    struct ss_manifest_item *items;     /* fatbin lines */
+    size_t nhotfixes;
+    struct ss_manifest_item *hotfixes;  /* hotfix lines */
 };
 
 /* Parse MANIFEST text; bad lines reported through diag (file, line) and
@@ -47,7 +57,9 @@ struct ss_bundle {
     char *dir;
     struct ss_manifest manifest;
     size_t nfiles;
-    struct ss_bundle_file *files;  /* only files that exist, hash and parse */
+    struct ss_bundle_file *files;  /* fatbin lines: only files that exist, hash and parse */
+    size_t nhotfixes;
+    struct ss_bundle_file *hotfixes; /* hotfix lines: the same checks */
 };
 
 /* Open a bundle directory: read MANIFEST, read and hash each file (a file

@@ -25,6 +25,9 @@ static const char *const default_modules[] = {
 static const char *const default_observe[] = {
     "*/sageattention/_fused*.so",
 };
+static const char *const default_hotfix_modules[] = {
+    "*/sageattention/_fused*.so",
+};
 static const char *const default_repair_modules[] = {
     "sageattention._qattn_sm90",
     "sageattention._qattn_sm89",
@@ -74,6 +77,9 @@ void ss_config_defaults(struct ss_config *cfg)
                         sizeof default_observe / sizeof default_observe[0]);
     cfg->bundle = strdup("");
     cfg->repair = 1;
+    cfg->hotfix = 1;
+    set_list_from_array(cfg->hotfix_modules, &cfg->nhotfix_modules, default_hotfix_modules,
+                        sizeof default_hotfix_modules / sizeof default_hotfix_modules[0]);
     set_list_from_array(cfg->repair_modules, &cfg->nrepair_modules, default_repair_modules,
                         sizeof default_repair_modules / sizeof default_repair_modules[0]);
     cfg->log = strdup("stderr");
@@ -88,6 +94,7 @@ void ss_config_free(struct ss_config *cfg)
     free_list(cfg->modules, &cfg->nmodules);
     free_list(cfg->observe, &cfg->nobserve);
     free_list(cfg->repair_modules, &cfg->nrepair_modules);
+    free_list(cfg->hotfix_modules, &cfg->nhotfix_modules);
     free(cfg->bundle);
     free(cfg->log);
     free(cfg->source);
@@ -162,6 +169,11 @@ static int set_dry_run(struct ss_config *cfg, const char *v, char *why, size_t w
 static int set_repair(struct ss_config *cfg, const char *v, char *why, size_t whylen)
 {
     return set_bool(&cfg->repair, v, why, whylen);
+}
+
+static int set_hotfix(struct ss_config *cfg, const char *v, char *why, size_t whylen)
+{
+    return set_bool(&cfg->hotfix, v, why, whylen);
 }
 
 static int set_log_level(struct ss_config *cfg, const char *v, char *why, size_t whylen)
@@ -347,6 +359,11 @@ static int set_repair_modules(struct ss_config *cfg, const char *v, char *why, s
     return set_patterns(cfg->repair_modules, &cfg->nrepair_modules, v, why, whylen);
 }
 
+static int set_hotfix_modules(struct ss_config *cfg, const char *v, char *why, size_t whylen)
+{
+    return set_patterns(cfg->hotfix_modules, &cfg->nhotfix_modules, v, why, whylen);
+}
+
 struct key_handler {
     const char *key;
     setter_fn set;
@@ -361,6 +378,8 @@ static const struct key_handler keys[] = {
     { "bundle", set_bundle },
     { "repair", set_repair },
     { "repair_modules", set_repair_modules },
+    { "hotfix", set_hotfix },
+    { "hotfix_modules", set_hotfix_modules },
     { "log", set_log },
     { "log_level", set_log_level },
 };
@@ -517,6 +536,7 @@ int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const ch
         { "SAGESHIM_REPAIR", set_repair },
         { "SAGESHIM_DRY_RUN", set_dry_run },
         { "SAGESHIM_ARCHS", set_archs },
+        { "SAGESHIM_HOTFIX", set_hotfix },
     };
     int problems = 0;
 

@@ -25,6 +25,9 @@ struct ss_config {
     int repair;                      /* restore the shadowed sm90 op */
     char *repair_modules[SS_MAX_PATTERNS]; /* extension names: "sageattention._qattn_sm90" */
     size_t nrepair_modules;
+    int hotfix;                      /* replace kernels of hotfix_modules (bundle hotfix lines) */
+    char *hotfix_modules[SS_MAX_PATTERNS]; /* globs on the owning object's path */
+    size_t nhotfix_modules;
     char *log;                       /* "stderr" or a path */
     enum ss_log_level log_level;
     char *source;                    /* file the config came from, or "(defaults)" */
@@ -40,7 +43,7 @@ int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
                     const char *filename, ss_diag_fn diag, void *ctx);
 
 /* Apply SAGESHIM_MODE, SAGESHIM_LOG, SAGESHIM_LOG_LEVEL, SAGESHIM_BUNDLE
- * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN, SAGESHIM_ARCHS) from getenv_fn;
+ * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN, SAGESHIM_ARCHS, SAGESHIM_HOTFIX) from getenv_fn;
  * bad values reported with file "environment", line 0. */
 int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const char *),
                         ss_diag_fn diag, void *ctx);

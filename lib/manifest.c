@@ -2,6 +2,7 @@
  *
  *   label sageattention@68de379
  *   fatbin _qattn_sm90.fatbin module=_qattn_sm90 archs=90,120 kernels=12 sha256=<64 hex>
+ *   hotfix sageshim_fused.fatbin modules=<glob>,<glob> archs=80,90 kernels=44 sha256=<hex>
  *
  * Lines are whitespace-separated words; '#' starts a comment.  A bad line
  * is reported and skipped, the rest of the manifest still counts. */
@@ -19,7 +20,7 @@
 
 struct manifest_state {
     struct ss_manifest *m;
-    size_t cap;
+    size_t cap, hotfix_cap;
     const char *file;
     ss_diag_fn diag;
     void *ctx;
@@ -129,35 +130,63 @@ static void item_free(struct ss_manifest_item *item)
 {
     free(item->file);
     free(item->module);
+    for (size_t g = 0; g < item->nglobs; g++)
+        free(item->globs[g]);
     memset(item, 0, sizeof *item);
 }
 
-static void parse_fatbin(struct manifest_state *st, char **words, size_t nwords, int line)
+/* modules=<glob>[,<glob>...]: no empty glob, at most SS_MANIFEST_MAX_GLOBS. */
+static int parse_globs(const char *s, struct ss_manifest_item *item)
+{
+    if (!*s || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
+        return -1;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (item->nglobs == SS_MANIFEST_MAX_GLOBS)
+            return -1;
+        char *glob = strndup(s, n);
+        if (!glob)
+            return -1;
+        item->globs[item->nglobs++] = glob;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
+/* One `fatbin` or `hotfix` line (words[0] says which). */
+static void parse_item(struct manifest_state *st, char **words, size_t nwords, int line)
 {
     struct ss_manifest_item item;
+    const char *kind = words[0];
+    int hotfix = strcmp(kind, "hotfix") == 0;
+    struct ss_manifest_item **list = hotfix ? &st->m->hotfixes : &st->m->items;
+    size_t *count = hotfix ? &st->m->nhotfixes : &st->m->nitems;
+    size_t *cap = hotfix ? &st->hotfix_cap : &st->cap;
     int have_module = 0, have_archs = 0, have_kernels = 0, have_sha = 0;
 
     memset(&item, 0, sizeof item);
     if (nwords < 2) {
-        problem(st, line, "fatbin line without a file name");
+        problem(st, line, "%s line without a file name", kind);
         return;
     }
     if (!safe_relative_path(words[1]) || strchr(words[1], '=')) {
-        problem(st, line, "fatbin '%s': the file must be a relative path inside the bundle",
-                words[1]);
+        problem(st, line, "%s '%s': the file must be a relative path inside the bundle",
+                kind, words[1]);
         return;
     }
     for (size_t i = 2; i < nwords; i++) {
         char *eq = strchr(words[i], '=');
         if (!eq) {
-            problem(st, line, "fatbin %s: expected key=value, got '%s'", words[1], words[i]);
+            problem(st, line, "%s %s: expected key=value, got '%s'", kind, words[1], words[i]);
             item_free(&item);
             return;
         }
         *eq = '\0';
         const char *key = words[i], *value = eq + 1;
         int bad = 0, repeated = 0;
-        if (strcmp(key, "module") == 0) {
+        if (!hotfix && strcmp(key, "module") == 0) {
             repeated = have_module++;
             bad = !*value;
             if (!bad && !repeated && !(item.module = strdup(value))) {
@@ -165,6 +194,9 @@ static void parse_fatbin(struct manifest_state *st, char **words, size_t nwords,
                 item_free(&item);
                 return;
             }
+        } else if (hotfix && strcmp(key, "modules") == 0) {
+            repeated = have_module++;
+            bad = !repeated && parse_globs(value, &item) != 0;
         } else if (strcmp(key, "archs") == 0) {
             repeated = have_archs++;
             bad = parse_archs(value, &item) != 0;
@@ -175,46 +207,46 @@ static void parse_fatbin(struct manifest_state *st, char **words, size_t nwords,
             repeated = have_sha++;
             bad = parse_sha256(value, item.sha256) != 0;
         } else {
-            problem(st, line, "fatbin %s: unknown field '%s'", words[1], key);
+            problem(st, line, "%s %s: unknown field '%s'", kind, words[1], key);
             item_free(&item);
             return;
         }
         if (repeated || bad) {
-            problem(st, line, "fatbin %s: %s %s '%s'", words[1], repeated ? "repeated" : "bad",
-                    key, value);
+            problem(st, line, "%s %s: %s %s '%s'", kind, words[1],
+                    repeated ? "repeated" : "bad", key, value);
             item_free(&item);
             return;
         }
     }
-    const char *missing = !have_module ? "module" : !have_archs ? "archs"
+    const char *missing = !have_module ? (hotfix ? "modules" : "module") : !have_archs ? "archs"
                         : !have_kernels ? "kernels" : !have_sha ? "sha256" : NULL;
     if (missing) {
-        problem(st, line, "fatbin %s: missing %s=", words[1], missing);
+        problem(st, line, "%s %s: missing %s=", kind, words[1], missing);
         item_free(&item);
         return;
     }
-    for (size_t i = 0; i < st->m->nitems; i++) {
-        if (strcmp(st->m->items[i].file, words[1]) == 0) {
-            problem(st, line, "fatbin %s: listed twice; this line is ignored", words[1]);
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp((*list)[i].file, words[1]) == 0) {
+            problem(st, line, "%s %s: listed twice; this line is ignored", kind, words[1]);
             item_free(&item);
             return;
         }
     }
-    if (st->m->nitems == MAX_ITEMS) {
-        problem(st, line, "more than %d fatbin lines; the rest are ignored", MAX_ITEMS);
+    if (*count == MAX_ITEMS) {
+        problem(st, line, "more than %d %s lines; the rest are ignored", MAX_ITEMS, kind);
         item_free(&item);
         return;
     }
-    if (st->m->nitems == st->cap) {
-        size_t ncap = st->cap ? st->cap * 2 : 8;
-        struct ss_manifest_item *n = realloc(st->m->items, ncap * sizeof *n);
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct ss_manifest_item *n = realloc(*list, ncap * sizeof *n);
         if (!n) {
             problem(st, line, "out of memory");
             item_free(&item);
             return;
         }
-        st->m->items = n;
-        st->cap = ncap;
+        *list = n;
+        *cap = ncap;
     }
     item.file = strdup(words[1]);
     if (!item.file) {
@@ -222,7 +254,7 @@ static void parse_fatbin(struct manifest_state *st, char **words, size_t nwords,
         item_free(&item);
         return;
     }
-    st->m->items[st->m->nitems++] = item;
+    (*list)[(*count)++] = item;
 }
 
 static void parse_label(struct manifest_state *st, char *rest, int line)
@@ -269,8 +301,8 @@ static void parse_line(struct manifest_state *st, char *s, int line)
         problem(st, line, "too many words on one line");
         return;
     }
-    if (strcmp(words[0], "fatbin") == 0)
-        parse_fatbin(st, words, n, line);
+    if (strcmp(words[0], "fatbin") == 0 || strcmp(words[0], "hotfix") == 0)
+        parse_item(st, words, n, line);
     else
         problem(st, line, "unknown directive '%s'", words[0]);
 }
@@ -315,6 +347,9 @@ void ss_manifest_free(struct ss_manifest *m)
     for (size_t i = 0; i < m->nitems; i++)
         item_free(&m->items[i]);
     free(m->items);
+    for (size_t i = 0; i < m->nhotfixes; i++)
+        item_free(&m->hotfixes[i]);
+    free(m->hotfixes);
     free(m->label);
     memset(m, 0, sizeof *m);
 }
@@ -376,7 +411,7 @@ char *ss_manifest_format(const struct ss_manifest *m)
         return NULL;
     }
     t.s[0] = '\0';
-    append(&t, "# sageshim kernel bundle: one fatbin line per file, checked when loaded\n");
+    append(&t, "# sageshim kernel bundle: one fatbin or hotfix line per file, checked when loaded\n");
     if (m->label) {
         if (!*m->label || strpbrk(m->label, "\n\r#")) {
             free(t.s);
@@ -394,6 +429,27 @@ char *ss_manifest_format(const struct ss_manifest *m)
             return NULL;
         }
         append(&t, "fatbin %s module=%s archs=", item->file, item->module);
+        for (size_t a = 0; a < item->narchs; a++)
+            append(&t, "%s%u", a ? "," : "", item->archs[a]);
+        append(&t, " kernels=%u sha256=%s\n", item->kernels, sha);
+    }
+    for (size_t i = 0; i < m->nhotfixes; i++) {
+        const struct ss_manifest_item *item = &m->hotfixes[i];
+        char sha[65];
+        int ok = is_word(item->file) && !strchr(item->file, '=') && item->nglobs > 0 &&
+                 item->nglobs <= SS_MANIFEST_MAX_GLOBS && item->narchs > 0 &&
+                 item->narchs <= sizeof item->archs / sizeof item->archs[0] &&
+                 parse_sha256(item->sha256, sha) == 0;
+        for (size_t g = 0; ok && g < item->nglobs; g++)
+            ok = is_word(item->globs[g]) && !strchr(item->globs[g], ',');
+        if (!ok) {
+            free(t.s);
+            return NULL;
+        }
+        append(&t, "hotfix %s modules=", item->file);
+        for (size_t g = 0; g < item->nglobs; g++)
+            append(&t, "%s%s", g ? "," : "", item->globs[g]);
+        append(&t, " archs=");
         for (size_t a = 0; a < item->narchs; a++)
             append(&t, "%s%u", a ? "," : "", item->archs[a]);
         append(&t, " kernels=%u sha256=%s\n", item->kernels, sha);

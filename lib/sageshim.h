@@ -8,6 +8,8 @@
  *   merge.h    build the container handed to the driver instead of the original
  *   sha256.h   hashing for the bundle manifest
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
+ *   plan.h     the redirect plan for one image: entries replaced, kernels
+ *              hot-fixed, and the log lines that say so (shim and doctor)
  *   config.h   sageshim.conf, the environment, and where the file is looked up
  *   trust.h    secure execution: files a setuid/setgid program may read
  *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
@@ -26,5 +28,6 @@
 #include "config.h"
 #include "trust.h"
 #include "fused.h"
+#include "plan.h"
 
 #endif

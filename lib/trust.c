@@ -7,7 +7,8 @@
 
 const char *const ss_env_names[] = {
     "SAGESHIM_CONF", "SAGESHIM_MODE", "SAGESHIM_LOG", "SAGESHIM_LOG_LEVEL",
-    "SAGESHIM_BUNDLE", "SAGESHIM_REPAIR", "SAGESHIM_DRY_RUN", "SAGESHIM_ARCHS", NULL,
+    "SAGESHIM_BUNDLE", "SAGESHIM_REPAIR", "SAGESHIM_DRY_RUN", "SAGESHIM_ARCHS",
+    "SAGESHIM_HOTFIX", NULL,
 };
 
 int ss_stat_trusted(const struct stat *st, uid_t uid, char *why, size_t len)

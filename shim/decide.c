@@ -1,26 +1,25 @@
-/* decide.c: for each image a load wrapper sees, decide what the driver gets.
+/* decide.c: for each image a load wrapper sees, ask for the redirect plan
+ * (lib/plan.h), apply it and log it.
  *
- * Only images owned by a watched module are parsed.  For each target arch
- * (cfg->archs) that some device has, the entry the device would run in the
- * original is compared (ABI) with the entry it would run in a bundle
- * container; the archs that pass are replaced through ss_merge, which keeps
- * every other entry byte for byte.  Anything unexpected - parse errors, no
- * bundle, ABI differences, out of memory - keeps the original.  Each outcome
- * is one info line. */
+ * Only images of watched modules (`modules` globs: entry redirect) and of
+ * hot-fixed modules (`hotfix_modules` globs that a bundle hotfix line also
+ * names) are parsed.  The plan decides everything; this file gathers its
+ * inputs (devices, bundles, CUDA_FORCE_PTX_JIT), writes its lines to the log,
+ * hands the merged image to the driver, and after the load lets hotfix.c
+ * load the hotfix image beside the original. */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "policy.h"
 #include "sageshim.h"
 
 #define OUTCOME_MAX 1024
-#define REASON_MAX 512
 
 struct shim_load {
     char owner[PATH_MAX];
@@ -30,18 +29,9 @@ struct shim_load {
     int redirected;              /* `merged` is what the driver gets */
     uint8_t *merged;
     size_t merged_len;
+    int has_plan;
+    struct ss_plan plan;         /* kept until the load ends (hotfix.c reads it) */
     char outcome[OUTCOME_MAX];
-};
-
-/* What one bundle container offers for the device archs present. */
-struct candidate {
-    const struct ss_bundle_file *file;
-    const struct ss_container *container;
-    unsigned passed[SS_MAX_ARCHS];      /* archs whose ABI check passed */
-    int passed_entry[SS_MAX_ARCHS];     /* the bundle entry chosen for each */
-    unsigned kernels[SS_MAX_ARCHS];
-    size_t npassed;
-    char first_failure[REASON_MAX];
 };
 
 /* Substituted images that the driver may still read: freed at unload. */
@@ -53,8 +43,6 @@ struct live_image {
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct live_image live[MAX_LIVE_IMAGES];
 static size_t nlive;
-
-/* ---- small helpers ------------------------------------------------------------ */
 
 static int matches_any(char *const *patterns, size_t n, const char *path)
 {
@@ -77,328 +65,48 @@ static int find_owner(const void *image, const char *path, char *out, size_t len
     return 1;
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
-static void arch_list(const unsigned *archs, size_t n, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        append(buf, len, "%s%u.%u", i ? "," : "", archs[i] / 10, archs[i] % 10);
-}
-
 static int force_ptx(void)
 {
     const char *v = getenv("CUDA_FORCE_PTX_JIT");
     return v && strcmp(v, "1") == 0;
 }
 
-static int same_bytes(const struct ss_entry *a, const struct ss_entry *b)
+/* Does some bundle's hotfix line name this module?  Asked before parsing,
+ * so a hot-fixable module without a hotfix costs nothing. */
+static int hotfix_offered(const char *owner)
 {
-    return a->size == b->size && memcmp(a->bytes, b->bytes, a->size) == 0;
-}
-
-static void keep_original(struct shim_load *load, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void keep_original(struct shim_load *load, const char *fmt, ...)
-{
-    char reason[REASON_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    snprintf(load->outcome, sizeof load->outcome, "keep original %s (%s): %s", load->base,
-             load->api, reason);
-}
-
-/* ---- choosing a bundle container ------------------------------------------------ */
-
-static void abi_failure_reason(const struct ss_abi_report *rep, char *buf, size_t len)
-{
-    for (size_t i = 0; i < rep->nverdicts; i++) {
-        if (rep->verdicts[i].level == SS_ABI_FAIL) {
-            snprintf(buf, len, "ABI mismatch in %s: %s", rep->verdicts[i].kernel,
-                     rep->verdicts[i].reason);
-            return;
+    const struct ss_bundle *bundles[SS_PLAN_MAX_HOTFIX_BUNDLES];
+    size_t n = shim_hotfix_bundles(bundles, SS_PLAN_MAX_HOTFIX_BUNDLES);
+    for (size_t b = 0; b < n; b++)
+        for (size_t f = 0; f < bundles[b]->nhotfixes; f++) {
+            const struct ss_manifest_item *item = bundles[b]->hotfixes[f].item;
+            if (matches_any(item->globs, item->nglobs, owner))
+                return 1;
         }
-    }
-    snprintf(buf, len, "ABI mismatch: %s", rep->summary);
+    return 0;
 }
 
-/* Check one bundle container against the original for every active arch.
- * With `log_warnings`, WARN verdicts are logged (done for the chosen one). */
-static void evaluate(struct candidate *cand, const struct ss_container *orig,
-                     const unsigned *archs, const int *orig_entry, size_t narchs,
-                     const char *base, int log_warnings)
+static const struct ss_bundle *plan_bundle(void *ctx, char *why, size_t len)
 {
-    int ptx_only = force_ptx();
-    cand->npassed = 0;
-    cand->first_failure[0] = '\0';
-    for (size_t a = 0; a < narchs; a++) {
-        char failure[REASON_MAX] = "";
-        unsigned arch = archs[a];
-        int b = ss_select_entry(cand->container, (int)arch / 10, (int)arch % 10, ptx_only);
-        if (b < 0 || cand->container->entries[b].sm != arch) {
-            snprintf(failure, sizeof failure, "bundle file %s has no entry for sm_%u",
-                     cand->file->item->file, arch);
-        } else {
-            struct ss_abi_report rep;
-            memset(&rep, 0, sizeof rep);
-            if (ss_abi_compare(&orig->entries[orig_entry[a]], &cand->container->entries[b],
-                               &rep) != 0) {
-                snprintf(failure, sizeof failure, "out of memory comparing kernels");
-            } else if (!rep.compatible) {
-                abi_failure_reason(&rep, failure, sizeof failure);
-            } else {
-                cand->passed[cand->npassed] = arch;
-                cand->passed_entry[cand->npassed] = b;
-                cand->kernels[cand->npassed] = (unsigned)rep.nverdicts;
-                cand->npassed++;
-                for (size_t v = 0; log_warnings && v < rep.nverdicts; v++)
-                    if (rep.verdicts[v].level == SS_ABI_WARN)
-                        shim_log(SS_LOG_INFO, "%s sm_%u: ABI warning in %s: %s", base, arch,
-                                 rep.verdicts[v].kernel, rep.verdicts[v].reason);
-            }
-            ss_abi_report_free(&rep);
-        }
-        if (failure[0] && !cand->first_failure[0])
-            snprintf(cand->first_failure, sizeof cand->first_failure, "%s", failure);
-    }
+    return shim_bundle(why, len);
 }
 
-static int module_prefers(const struct ss_bundle_file *f, const char *base)
+static size_t plan_hotfix_bundles(void *ctx, const struct ss_bundle **out, size_t max)
 {
-    const char *m = f->item ? f->item->module : NULL;
-    return m && m[0] && strncmp(base, m, strlen(m)) == 0;
+    return shim_hotfix_bundles(out, max);
 }
 
-/* The bundle container passing the most archs; files made for this module
- * first, so on a tie they win and their failure is the one reported. */
-static int choose(const struct ss_bundle *bundle, const struct ss_container *orig,
-                  const unsigned *archs, const int *orig_entry, size_t narchs, const char *base,
-                  struct candidate *best, char *why, size_t why_len)
+/* Each plan line goes to the log; the outcome the summary shows joins them. */
+static void log_plan_line(void *ctx, const char *text)
 {
-    int found = 0;
-    why[0] = '\0';
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t f = 0; f < bundle->nfiles; f++) {
-            const struct ss_bundle_file *file = &bundle->files[f];
-            if (module_prefers(file, base) != (pass == 0))
-                continue;
-            for (size_t c = 0; c < file->image.ncontainers; c++) {
-                struct candidate cand;
-                memset(&cand, 0, sizeof cand);
-                cand.file = file;
-                cand.container = &file->image.containers[c];
-                evaluate(&cand, orig, archs, orig_entry, narchs, base, 0);
-                if (!why[0] && cand.first_failure[0])
-                    snprintf(why, why_len, "%s", cand.first_failure);
-                if (cand.npassed > 0 && (!found || cand.npassed > best->npassed)) {
-                    *best = cand;
-                    found = 1;
-                }
-            }
-        }
-    }
-    if (!found && !why[0])
-        snprintf(why, why_len, "no bundle file covers %s", base);
-    return found;
-}
-
-/* ---- checking the merged container ---------------------------------------------- */
-
-/* Every device must run what was intended: a bundle entry on the archs that
- * were replaced, the original's own entry (same bytes) everywhere else. */
-static int merged_runs_as_intended(const uint8_t *merged, size_t merged_len,
-                                   const struct ss_container *orig,
-                                   const struct candidate *chosen,
-                                   const struct shim_devices *devs, char *why, size_t len)
-{
-    struct ss_container mc;
-    struct ss_error err;
-    memset(&mc, 0, sizeof mc);
-    memset(&err, 0, sizeof err);
-    if (ss_container_parse(merged, merged_len, &mc, &err) != 0) {
-        char detail[300];
-        ss_error_format(&err, detail, sizeof detail);
-        snprintf(why, len, "merged image does not parse (%s)", detail);
-        return 0;
-    }
-    int ok = 1;
-    int ptx_only = force_ptx();
-    for (int d = 0; d < devs->count && ok; d++) {
-        int major = devs->cc[d] / 10, minor = devs->cc[d] % 10;
-        int m = ss_select_entry(&mc, major, minor, ptx_only);
-        const struct ss_entry *want = NULL;
-        for (size_t a = 0; a < chosen->npassed; a++)
-            if (chosen->passed[a] == (unsigned)devs->cc[d])
-                want = &chosen->container->entries[chosen->passed_entry[a]];
-        if (!want) {
-            int o = ss_select_entry(orig, major, minor, ptx_only);
-            want = o >= 0 ? &orig->entries[o] : NULL;
-        }
-        if (!want ? m >= 0 : (m < 0 || !same_bytes(&mc.entries[m], want))) {
-            snprintf(why, len, "merged image would not run the intended entry on device %d (%d.%d)",
-                     d, major, minor);
-            ok = 0;
-        }
-    }
-    ss_container_free(&mc);
-    return ok;
-}
-
-/* ---- the decision ------------------------------------------------------------- */
-
-static void describe_redirect(struct shim_load *load, const struct ss_bundle *bundle,
-                              const struct ss_container *orig, const struct candidate *c,
-                              const char *skipped, int dry_run)
-{
-    char *out = load->outcome;
-    size_t len = sizeof load->outcome;
-    snprintf(out, len, "%s %s (%s):", dry_run ? "would redirect" : "redirect", load->base,
-             load->api);
-    for (size_t a = 0; a < c->npassed; a++) {
-        char arch[32];
-        ss_entry_arch_name(&c->container->entries[c->passed_entry[a]], arch, sizeof arch);
-        append(out, len, "%s sm_%u -> bundle %s %s %s, %u kernels ABI ok", a ? ";" : "",
-               c->passed[a], bundle->manifest.label ? bundle->manifest.label : "(no label)",
-               c->file->item->file, arch, c->kernels[a]);
-    }
-    if (skipped[0])
-        append(out, len, "; %s", skipped);
-    int others = 0;
-    for (size_t e = 0; e < orig->nentries; e++) {
-        int replaced = 0;
-        for (size_t a = 0; a < c->npassed; a++)
-            replaced |= orig->entries[e].sm == c->passed[a];
-        others |= !replaced;
-    }
-    append(out, len, "; %s", others ? "other entries kept" : "no other entries");
-}
-
-static void decide_image(struct shim_load *load, const struct ss_config *cfg,
-                         const struct ss_image *img)
-{
-    if (img->ncontainers != 1) {
-        keep_original(load, "%zu fatbin containers, expected one", img->ncontainers);
-        return;
-    }
-    const struct ss_container *orig = &img->containers[0];
-    if (orig->origin == SS_FROM_CUBIN || orig->origin == SS_FROM_PTX) {
-        keep_original(load, "a bare %s, not a fatbin container",
-                      orig->origin == SS_FROM_CUBIN ? "cubin" : "PTX text");
-        return;
-    }
-
-    struct shim_devices devs;
-    char why[REASON_MAX];
-    if (shim_devices(&devs, why, sizeof why) != 0) {
-        keep_original(load, "devices unknown: %s", why);
-        return;
-    }
-
-    /* Target archs some device has, and the original's entry for each. */
-    unsigned active[SS_MAX_ARCHS];
-    int orig_entry[SS_MAX_ARCHS];
-    size_t nactive = 0, npresent = 0;
-    char skipped[REASON_MAX] = "";
-    int ptx_only = force_ptx();
-    for (size_t i = 0; i < cfg->narchs && i < SS_MAX_ARCHS; i++) {
-        unsigned arch = cfg->archs[i];
-        int present = 0;
-        for (int d = 0; d < devs.count; d++)
-            present |= devs.cc[d] == (int)arch;
-        if (!present)
-            continue;
-        npresent++;
-        int e = ss_select_entry(orig, (int)arch / 10, (int)arch % 10, ptx_only);
-        if (e < 0) {
-            shim_log(SS_LOG_INFO, "%s: the original has no entry for %u.%u; sm_%u left alone",
-                     load->base, arch / 10, arch % 10, arch);
-            append(skipped, sizeof skipped, "%ssm_%u: original has no entry", skipped[0] ? "; " : "",
-                   arch);
-            continue;
-        }
-        active[nactive] = arch;
-        orig_entry[nactive] = e;
-        nactive++;
-    }
-    if (npresent == 0) {
-        char targets[128], have[128];
-        arch_list(cfg->archs, cfg->narchs < SS_MAX_ARCHS ? cfg->narchs : SS_MAX_ARCHS, targets,
-                  sizeof targets);
-        shim_devices_format(&devs, have, sizeof have);
-        keep_original(load, "no device of archs %s (devices: %s)", targets, have);
-        return;
-    }
-    if (nactive == 0) {
-        keep_original(load, "%s", skipped);
-        return;
-    }
-
-    const struct ss_bundle *bundle = shim_bundle(why, sizeof why);
-    if (!bundle) {
-        keep_original(load, "%s", why);
-        return;
-    }
-    struct candidate chosen;
-    memset(&chosen, 0, sizeof chosen);
-    if (!choose(bundle, orig, active, orig_entry, nactive, load->base, &chosen, why,
-                sizeof why)) {
-        keep_original(load, "%s", why);
-        return;
-    }
-    /* Archs the chosen container did not pass keep the original's entries. */
-    for (size_t a = 0; a < nactive; a++) {
-        int passed = 0;
-        for (size_t p = 0; p < chosen.npassed; p++)
-            passed |= chosen.passed[p] == active[a];
-        if (!passed)
-            append(skipped, sizeof skipped, "%ssm_%u kept (%s)", skipped[0] ? "; " : "",
-                   active[a], chosen.first_failure);
-    }
-    evaluate(&chosen, orig, active, orig_entry, nactive, load->base, 1);
-
-    uint8_t *merged = NULL;
-    size_t merged_len = 0;
-    struct ss_error err;
-    memset(&err, 0, sizeof err);
-    if (ss_merge(orig, chosen.container, chosen.passed, chosen.npassed, &merged, &merged_len,
-                 &err) != 0) {
-        char detail[300];
-        ss_error_format(&err, detail, sizeof detail);
-        keep_original(load, "merge failed: %s", detail);
-        return;
-    }
-    if (!merged_runs_as_intended(merged, merged_len, orig, &chosen, &devs, why, sizeof why)) {
-        free(merged);
-        keep_original(load, "%s", why);
-        return;
-    }
-    describe_redirect(load, bundle, orig, &chosen, skipped, cfg->dry_run);
-    if (cfg->dry_run) {
-        free(merged);
-        return;
-    }
-    load->merged = merged;
-    load->merged_len = merged_len;
-    load->redirected = 1;
+    struct shim_load *load = ctx;
+    shim_log(SS_LOG_INFO, "%s", text);
+    size_t used = strlen(load->outcome);
+    snprintf(load->outcome + used, sizeof load->outcome - used, "%s%s", used ? " / " : "", text);
 }
 
 static void decide(struct shim_load *load, const struct ss_config *cfg, const void *image,
-                   const char *path)
+                   const char *path, int watched, int hotfix)
 {
     struct ss_image img;
     struct ss_error err;
@@ -414,13 +122,46 @@ static void decide(struct shim_load *load, const struct ss_config *cfg, const vo
     } else {
         rc = ss_image_parse_loaded(image, &img, &err);
     }
-    if (rc != 0) {
-        char detail[300];
-        ss_error_format(&err, detail, sizeof detail);
-        keep_original(load, "parse error %s", detail);
-    } else {
-        decide_image(load, cfg, &img);
+    char parse_error[300] = "";
+    if (rc != 0)
+        ss_error_format(&err, parse_error, sizeof parse_error);
+
+    struct shim_devices devs;
+    char devices_why[256];
+    int devices_known = rc != 0 || shim_devices(&devs, devices_why, sizeof devices_why) == 0;
+    unsigned cc[SHIM_MAX_DEVICES];
+    size_t ndevices = 0;
+    for (int d = 0; devices_known && rc == 0 && d < devs.count && d < SHIM_MAX_DEVICES; d++)
+        cc[ndevices++] = (unsigned)devs.cc[d];
+
+    struct ss_plan_input in = {
+        .module = load->base,
+        .api = load->api,
+        .path = load->owner,
+        .image = rc == 0 ? &img : NULL,
+        .parse_error = parse_error,
+        .redirect = watched,
+        .hotfix = hotfix,
+        .archs = cfg->archs,
+        .narchs = cfg->narchs,
+        .devices = cc,
+        .ndevices = ndevices,
+        .devices_error = devices_known ? NULL : devices_why,
+        .force_ptx = force_ptx(),
+        .dry_run = cfg->dry_run,
+        .sources = { plan_bundle, plan_hotfix_bundles, NULL },
+    };
+    ss_plan_redirect(&in, &load->plan);
+    load->has_plan = 1;
+    ss_plan_lines(&load->plan, log_plan_line, load);
+    if (load->plan.entry == SS_PLAN_REPLACE && !cfg->dry_run) {
+        /* The merged image now belongs to the load (then to live[]). */
+        load->merged = load->plan.merged;
+        load->merged_len = load->plan.merged_len;
+        load->plan.merged = NULL;
+        load->redirected = 1;
     }
+    /* The plan keeps pointers into the bundles only, never into img. */
     ss_image_free(&img);
     free(file_bytes);
 }
@@ -433,14 +174,16 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
     if (cfg->mode == SS_MODE_OFF)
         return NULL;
     char owner[PATH_MAX];
-    int watched = 0, observed = 0;
+    int watched = 0, observed = 0, hotfix = 0;
     if (find_owner(image, path, owner, sizeof owner)) {
         watched = matches_any(cfg->modules, cfg->nmodules, owner);
         observed = !watched && matches_any(cfg->observe, cfg->nobserve, owner);
+        hotfix = cfg->hotfix && matches_any(cfg->hotfix_modules, cfg->nhotfix_modules, owner) &&
+                 hotfix_offered(owner);
     }
-    /* Only watched images are parsed. */
-    shim_count_image_seen(watched);
-    if (!watched && !(observed && cfg->mode == SS_MODE_DIAGNOSE))
+    /* Only watched and hot-fixed images are parsed. */
+    shim_count_image_seen(watched || hotfix);
+    if (!watched && !hotfix && !(observed && cfg->mode == SS_MODE_DIAGNOSE))
         return NULL;
 
     struct shim_load *load = calloc(1, sizeof *load);
@@ -451,14 +194,16 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
     load->base = slash ? slash + 1 : load->owner;
     snprintf(load->api, sizeof load->api, "%s", api ? api : "?");
     load->observed = observed;
-    if (observed) {
+    if (!watched && !hotfix) {
         snprintf(load->outcome, sizeof load->outcome, "observe %s (%s): launches counted",
                  load->base, load->api);
         shim_log(SS_LOG_DEBUG, "%s", load->outcome);
         return load;
     }
-    decide(load, cfg, image, path);
-    shim_log(SS_LOG_INFO, "%s", load->outcome);
+    decide(load, cfg, image, path, watched, hotfix);
+    if (!load->outcome[0])
+        snprintf(load->outcome, sizeof load->outcome, "observe %s (%s): launches counted",
+                 load->base, load->api);
     if (load->redirected)
         *use = load->merged;
     return load;
@@ -488,6 +233,8 @@ void shim_load_end(struct shim_load *load, int ok, void *handle, int is_library)
     if (ok) {
         if (load->merged)
             keep_alive(handle, load->merged);
+        if (load->has_plan)
+            shim_hotfix_attach(handle, is_library, &load->plan);
         struct shim_load_note note = {
             .module = load->base,
             .observed = load->observed,
@@ -501,6 +248,8 @@ void shim_load_end(struct shim_load *load, int ok, void *handle, int is_library)
                      load->base, load->api);
         free(load->merged);
     }
+    if (load->has_plan)
+        ss_plan_free(&load->plan);
     free(load);
 }
 
@@ -519,6 +268,7 @@ void shim_unload(void *handle, int is_library)
     }
     pthread_mutex_unlock(&live_lock);
     free(bytes);
+    shim_hotfix_detach(handle);
     shim_registry_unloaded(handle);
 }
 

@@ -1,6 +1,8 @@
 /* kernels.c: wrappers of the calls that turn a name into a kernel handle, so
- * the registry can name kernels in diagnostics and count their launches.  The
- * out-parameter is read only after the real call succeeded. */
+ * the registry can name kernels in diagnostics and count their launches, and
+ * so a hot-fixed kernel (hotfix.c) is handed out wherever the original would
+ * be.  The out-parameter is read only after the real call succeeded; a
+ * lookup the driver refuses is refused as it was. */
 #include "interpose.h"
 
 CUresult shim_wrap_cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *name)
@@ -9,8 +11,11 @@ CUresult shim_wrap_cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const
     if (!r || !r->cuLibraryGetKernel)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLibraryGetKernel(kernel, library, name);
-    if (result == CUDA_SUCCESS && kernel && name && !shim_mode_is(SS_MODE_OFF))
-        shim_kernel_named(library, 1, name, *kernel);
+    if (result == CUDA_SUCCESS && kernel && name && !shim_mode_is(SS_MODE_OFF)) {
+        CUkernel original = *kernel;
+        *kernel = (CUkernel)shim_hotfix_lookup(library, 1, name, original);
+        shim_kernel_named(library, 1, name, *kernel, *kernel != original);
+    }
     return result;
 }
 
@@ -27,8 +32,8 @@ CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel)
 
 /* A caller may find a library's kernels by enumerating them and asking each
  * one's name (cuKernelGetName) instead of cuLibraryGetKernel.  Naming them
- * costs a driver call per kernel, so only diagnose mode, the one mode that
- * counts launches, asks. */
+ * costs a driver call per kernel, so only when it matters: diagnose mode
+ * (which counts launches) and processes with a hotfix image loaded. */
 CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
                                              CUlibrary library)
 {
@@ -37,27 +42,38 @@ CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLibraryEnumerateKernels(kernels, count, library);
     if (result != CUDA_SUCCESS || !kernels || !r->cuKernelGetName ||
-        !shim_mode_is(SS_MODE_DIAGNOSE))
+        shim_mode_is(SS_MODE_OFF))
+        return result;
+    if (shim_hotfix_active())
+        shim_hotfix_enumerated((void **)kernels, count, library);
+    if (!shim_mode_is(SS_MODE_DIAGNOSE))
         return result;
     for (unsigned i = 0; i < count; i++) {
         const char *name = NULL;
-        if (kernels[i] && r->cuKernelGetName(&name, kernels[i]) == CUDA_SUCCESS && name)
-            shim_kernel_named(library, 1, name, kernels[i]);
+        if (kernels[i] && r->cuKernelGetName(&name, kernels[i]) == CUDA_SUCCESS && name) {
+            CUkernel original = NULL;
+            int hotfixed = shim_hotfix_active() && r->cuLibraryGetKernel &&
+                           r->cuLibraryGetKernel(&original, library, name) == CUDA_SUCCESS &&
+                           original != kernels[i];
+            shim_kernel_named(library, 1, name, kernels[i], hotfixed);
+        }
     }
     return result;
 }
 
 /* The CUDA 12.9 runtime takes a library's module and looks its kernels up
  * with cuModuleGetFunction: the module handle must lead to the library's
- * record. */
+ * record and to its hotfix. */
 CUresult shim_wrap_cuLibraryGetModule(CUmodule *module, CUlibrary library)
 {
     const struct shim_real *r = shim_real();
     if (!r || !r->cuLibraryGetModule)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLibraryGetModule(module, library);
-    if (result == CUDA_SUCCESS && module && !shim_mode_is(SS_MODE_OFF))
+    if (result == CUDA_SUCCESS && module && !shim_mode_is(SS_MODE_OFF)) {
         shim_handle_alias(*module, library);
+        shim_hotfix_view(*module, library);
+    }
     return result;
 }
 
@@ -68,7 +84,10 @@ CUresult shim_wrap_cuModuleGetFunction(CUfunction *function, CUmodule module,
     if (!r || !r->cuModuleGetFunction)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuModuleGetFunction(function, module, name);
-    if (result == CUDA_SUCCESS && function && name && !shim_mode_is(SS_MODE_OFF))
-        shim_kernel_named(module, 0, name, *function);
+    if (result == CUDA_SUCCESS && function && name && !shim_mode_is(SS_MODE_OFF)) {
+        CUfunction original = *function;
+        *function = (CUfunction)shim_hotfix_lookup(module, 0, name, original);
+        shim_kernel_named(module, 0, name, *function, *function != original);
+    }
     return result;
 }

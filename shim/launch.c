@@ -6,7 +6,8 @@
 #include "interpose.h"
 
 static void report_launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-                          unsigned by, unsigned bz, unsigned smem, CUresult result)
+                          unsigned by, unsigned bz, unsigned smem, void **params,
+                          CUresult result)
 {
     struct shim_launch_info info;
     memset(&info, 0, sizeof info);
@@ -18,15 +19,18 @@ static void report_launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, u
     info.block[1] = by;
     info.block[2] = bz;
     info.shared_bytes = smem;
+    info.params = params;
     info.result = result;
     shim_launch_seen(&info);
 }
 
-static void report_launch_ex(const CUlaunchConfig *config, CUfunction f, CUresult result)
+static void report_launch_ex(const CUlaunchConfig *config, CUfunction f, void **params,
+                             CUresult result)
 {
     struct shim_launch_info info;
     memset(&info, 0, sizeof info);
     info.function = f;
+    info.params = params;
     info.result = result;
     if (config) {
         info.grid[0] = config->gridDimX;
@@ -56,7 +60,7 @@ CUresult shim_wrap_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsign
     if (!r || !r->cuLaunchKernel)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLaunchKernel(f, gx, gy, gz, bx, by, bz, smem, stream, params, extra);
-    report_launch(f, gx, gy, gz, bx, by, bz, smem, result);
+    report_launch(f, gx, gy, gz, bx, by, bz, smem, params, result);
     return result;
 }
 
@@ -69,7 +73,7 @@ CUresult shim_wrap_cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, u
         return CUDA_ERROR_NOT_FOUND;
     CUresult result =
         r->cuLaunchKernel_ptsz(f, gx, gy, gz, bx, by, bz, smem, stream, params, extra);
-    report_launch(f, gx, gy, gz, bx, by, bz, smem, result);
+    report_launch(f, gx, gy, gz, bx, by, bz, smem, params, result);
     return result;
 }
 
@@ -80,7 +84,7 @@ CUresult shim_wrap_cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f,
     if (!r || !r->cuLaunchKernelEx)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLaunchKernelEx(config, f, params, extra);
-    report_launch_ex(config, f, result);
+    report_launch_ex(config, f, params, result);
     return result;
 }
 
@@ -91,6 +95,6 @@ CUresult shim_wrap_cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunctio
     if (!r || !r->cuLaunchKernelEx_ptsz)
         return CUDA_ERROR_NOT_FOUND;
     CUresult result = r->cuLaunchKernelEx_ptsz(config, f, params, extra);
-    report_launch_ex(config, f, result);
+    report_launch_ex(config, f, params, result);
     return result;
 }

@@ -73,10 +73,10 @@ static void put_dims(struct line *l, const char *label, long long x, long long y
 }
 
 /* Success:  "launch dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)[ cluster=(%d,%d,%d)]
- *            smem=%u redirected=%s result=0"
- * Failure:  "launch FAILED result=%d dev=%d %s grid=... smem=%u redirected=%s" */
+ *            smem=%u redirected=%s hotfix=%s result=0"
+ * Failure:  "launch FAILED result=%d dev=%d %s grid=... smem=%u redirected=%s hotfix=%s" */
 size_t shim_format_launch(char *buf, size_t cap, const struct shim_launch_info *launch, int dev,
-                          const char *name, int redirected)
+                          const char *name, int redirected, int hotfixed)
 {
     if (!buf || cap == 0)
         return 0;
@@ -98,6 +98,7 @@ size_t shim_format_launch(char *buf, size_t cap, const struct shim_launch_info *
     put_text(&l, " smem=");
     put_unsigned(&l, launch->shared_bytes);
     put_text(&l, redirected ? " redirected=yes" : " redirected=no");
+    put_text(&l, hotfixed ? " hotfix=yes" : " hotfix=no");
     if (launch->result == 0)
         put_text(&l, " result=0");
     buf[l.len] = '\0';

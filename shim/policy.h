@@ -62,8 +62,11 @@ struct shim_kernel_stats {
     char *name;
     int module;                 /* index into the module array */
     int redirected;
+    int hotfixed;               /* the hotfix image's kernel (hotfix.c) */
+    int fused;                  /* a known _fused kernel (lib/fused.h) */
     unsigned long launches[SHIM_MAX_DEVICES];
     unsigned long failed;
+    unsigned long past_32bit;   /* launches whose 32-bit offsets would wrap */
 };
 /* Call fn with the registry's tables (under its lock). */
 void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *modules,
@@ -72,6 +75,22 @@ void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mo
                         void *ctx);
 /* Images seen by the load wrappers: all of them, and those parsed. */
 void shim_images_seen(unsigned long *total, unsigned long *watched);
+
+/* ---- hotfix.c ------------------------------------------------------------------ */
+
+struct ss_plan;
+/* After a successful load whose plan hot-fixes kernels: load the hotfix
+ * image beside `owner` (same API family) and remember which kernels it
+ * replaces.  Nothing for dry runs. */
+void shim_hotfix_attach(void *owner, int is_library, const struct ss_plan *plan);
+/* The original was unloaded: unload its hotfix image. */
+void shim_hotfix_detach(void *owner);
+
+/* ---- state.c: bundles with hotfix lines ----------------------------------------- */
+
+/* The configured bundle and the installed default one (when another
+ * directory), opened on first use, those that have hotfix lines. */
+size_t shim_hotfix_bundles(const struct ss_bundle **out, size_t max);
 
 /* ---- fork: the child resets the locks of each file ---------------------------- */
 

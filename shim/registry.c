@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fused.h"
 #include "policy.h"
 
 #define TABLE_SLOTS 16384          /* power of two */
@@ -27,6 +28,7 @@ struct handle_slot {
     enum handle_kind kind;
     int index;                     /* module (owner) or kernel index */
     int redirected;                /* owner: its image came from the bundle */
+    int hotfixed;                  /* kernel: the hotfix image's handle */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,7 +71,7 @@ static struct handle_slot *lookup(const void *key)
 
 /* Insert or overwrite (a handle value the driver hands out again after an
  * unload belongs to whatever was named last). */
-static void store(void *key, enum handle_kind kind, int index, int redirected)
+static void store(void *key, enum handle_kind kind, int index, int redirected, int hotfixed)
 {
     struct handle_slot *s = find_slot(key);
     if (s->kind == HANDLE_FREE) {
@@ -81,6 +83,7 @@ static void store(void *key, enum handle_kind kind, int index, int redirected)
     s->kind = kind;
     s->index = index;
     s->redirected = redirected;
+    s->hotfixed = hotfixed;
 }
 
 /* Linear probing removal: move later members of the cluster back so every
@@ -123,11 +126,11 @@ static int module_index(const char *name, int observed)
     return (int)nmodules++;
 }
 
-static int kernel_index(int module, const char *name, int redirected)
+static int kernel_index(int module, const char *name, int redirected, int hotfixed)
 {
     for (size_t i = 0; i < nkernels; i++)
         if (kernels[i].module == module && kernels[i].redirected == redirected &&
-            strcmp(kernels[i].name, name) == 0)
+            kernels[i].hotfixed == hotfixed && strcmp(kernels[i].name, name) == 0)
             return (int)i;
     if (nkernels >= MAX_KERNELS)
         return -1;
@@ -139,6 +142,9 @@ static int kernel_index(int module, const char *name, int redirected)
     k->name = copy;
     k->module = module;
     k->redirected = redirected;
+    k->hotfixed = hotfixed;
+    /* Known _fused kernels: their launches are checked for 32-bit wraps. */
+    k->fused = ss_fused_find(name) != NULL;
     return (int)nkernels++;
 }
 
@@ -167,7 +173,7 @@ void shim_registry_loaded(void *handle, const struct shim_load_note *note)
             modules[m].redirected_loads++;
         if (note->outcome)
             snprintf(modules[m].outcome, sizeof modules[m].outcome, "%s", note->outcome);
-        store(handle, HANDLE_OWNER, m, note->redirected);
+        store(handle, HANDLE_OWNER, m, note->redirected, 0);
     }
     pthread_mutex_unlock(&registry_lock);
 }
@@ -181,16 +187,17 @@ void shim_registry_unloaded(void *handle)
     pthread_mutex_unlock(&registry_lock);
 }
 
-void shim_kernel_named(void *owner, int owner_is_library, const char *name, void *handle)
+void shim_kernel_named(void *owner, int owner_is_library, const char *name, void *handle,
+                       int hotfixed)
 {
     if (!diagnosing() || !owner || !handle || !name)
         return;
     pthread_mutex_lock(&registry_lock);
     struct handle_slot *o = lookup(owner);
     if (o && o->kind == HANDLE_OWNER) {
-        int k = kernel_index(o->index, name, o->redirected);
+        int k = kernel_index(o->index, name, o->redirected, hotfixed);
         if (k >= 0)
-            store(handle, HANDLE_KERNEL, k, o->redirected);
+            store(handle, HANDLE_KERNEL, k, o->redirected, hotfixed);
     } else {
         /* An unwatched kernel may reuse the value of an unloaded one. */
         forget(handle);
@@ -206,7 +213,7 @@ void shim_handle_alias(void *handle, void *same_as)
     struct handle_slot *s = lookup(same_as);
     if (s) {
         struct handle_slot copy = *s;
-        store(handle, copy.kind, copy.index, copy.redirected);
+        store(handle, copy.kind, copy.index, copy.redirected, copy.hotfixed);
     } else {
         forget(handle);
     }
@@ -227,7 +234,7 @@ void shim_launch_seen(const struct shim_launch_info *launch)
     if (!diagnosing() || !launch)
         return;
     const char *name = NULL;
-    int redirected = 0;
+    int redirected = 0, hotfixed = 0, fused = 0;
     size_t index = 0;
     /* Most launches in a process (PyTorch, cuBLAS) are not ours: find out
      * with one lookup before asking the driver anything. */
@@ -238,11 +245,17 @@ void shim_launch_seen(const struct shim_launch_info *launch)
         /* Kernel names are never freed, so the pointer outlives the lock. */
         name = kernels[index].name;
         redirected = kernels[index].redirected;
+        hotfixed = kernels[index].hotfixed;
+        fused = kernels[index].fused;
     }
     pthread_mutex_unlock(&registry_lock);
     if (!name)
         return;
 
+    /* Would upstream's 32-bit offsets have wrapped on this launch? */
+    int wraps = fused && launch->result == 0
+                    ? ss_fused_launch_wraps(name, launch->params, launch->grid, launch->block)
+                    : -1;
     int dev = current_device();
     /* Ask for the devices now (cached after the first time): the summary at
      * exit must not call the driver, and a process with only observed
@@ -256,13 +269,15 @@ void shim_launch_seen(const struct shim_launch_info *launch)
         k->launches[dev]++;
     if (launch->result != 0)
         k->failed++;
+    if (wraps == 1)
+        k->past_32bit++;
     pthread_mutex_unlock(&registry_lock);
 
     enum ss_log_level level = launch->result == 0 ? SS_LOG_INFO : SS_LOG_WARN;
     if (!shim_log_enabled(level))
         return;
     char line[2048];
-    size_t len = shim_format_launch(line, sizeof line, launch, dev, name, redirected);
+    size_t len = shim_format_launch(line, sizeof line, launch, dev, name, redirected, hotfixed);
     shim_log_text(level, line, len);
 }
 

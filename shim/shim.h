@@ -14,6 +14,8 @@
  *   decide.c    per image: watched?  which bundle container?  ABI?  merge
  *   devices.c   compute capabilities of the process's devices
  *   registry.c  handles -> module records, kernel names, launch counts
+ *   hotfix.c    hotfix images beside their originals; hot-fixed kernels
+ *               handed out at lookup (never per launch)
  *   summary.c   the diagnose-mode summary printed at exit
  *   repair.c    the PyInit_ wrapper that restores SageAttention's sm90 op
  *
@@ -143,8 +145,10 @@ void shim_unload(void *handle, int is_library);
 
 /* ---- registry.c: names of kernels, launch counts (diagnose) ------------ */
 
-/* A kernel/function handle was obtained by name from a library/module. */
-void shim_kernel_named(void *owner, int owner_is_library, const char *name, void *handle);
+/* A kernel/function handle was obtained by name from a library/module;
+ * `hotfixed`: the handle is the hotfix image's (hotfix.c). */
+void shim_kernel_named(void *owner, int owner_is_library, const char *name, void *handle,
+                       int hotfixed);
 /* cuKernelGetFunction / cuLibraryGetModule: one handle is another's alias. */
 void shim_handle_alias(void *handle, void *same_as);
 
@@ -155,6 +159,7 @@ struct shim_launch_info {
     unsigned shared_bytes;
     int cluster[3];          /* 0,0,0 when not a cluster launch */
     int result;              /* CUresult */
+    void **params;           /* kernelParams as given, or NULL */
 };
 void shim_launch_seen(const struct shim_launch_info *launch);
 
@@ -163,10 +168,25 @@ void shim_launch_seen(const struct shim_launch_info *launch);
 /* Writes the line for `launch` of kernel `name` on device `dev` into buf
  * (cut to cap - 1 bytes, always terminated); returns its length. */
 size_t shim_format_launch(char *buf, size_t cap, const struct shim_launch_info *launch, int dev,
-                          const char *name, int redirected);
+                          const char *name, int redirected, int hotfixed);
 /* Writes v in decimal to out (at most 20 bytes, no terminator); returns
  * how many bytes.  The log prefix uses it too. */
 size_t shim_put_decimal(char *out, unsigned long long v);
+
+/* ---- hotfix.c: lookups of hot-fixed kernels --------------------------------- */
+
+/* The handle to give for kernel `name` looked up in `owner` (a CUlibrary, a
+ * CUmodule, or a library's CUmodule): the hotfix image's when the kernel is
+ * hot-fixed there, else `original`.  want_kernel: a CUkernel is asked for
+ * (cuLibraryGetKernel), else a CUfunction.  One atomic load when no hotfix
+ * is loaded. */
+void *shim_hotfix_lookup(void *owner, int want_kernel, const char *name, void *original);
+/* cuLibraryEnumerateKernels answered `kernels`: replace hot-fixed ones. */
+void shim_hotfix_enumerated(void **kernels, unsigned count, void *library);
+/* cuLibraryGetModule: `view` is `library`'s module. */
+void shim_hotfix_view(void *view, void *library);
+/* Some hotfix image is loaded (enumeration must name kernels then). */
+int shim_hotfix_active(void);
 
 /* ---- repair.c ------------------------------------------------------------- */
 

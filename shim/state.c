@@ -17,6 +17,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "policy.h"
 #include "trust.h"
 
@@ -37,6 +38,7 @@ static struct ss_trust trust;
 
 static char libdir[PATH_MAX];
 static char bundle_dir[PATH_MAX + 64];
+static char default_bundle_dir[PATH_MAX + 64];
 
 /* Problems in the config file, kept until the log can take them. */
 #define PENDING_MAX 8
@@ -90,11 +92,11 @@ static void load_config(void)
     trust.uid = getuid();
     ss_config_load_trusted(&config, libdir[0] ? libdir : NULL, plain_getenv, &trust,
                            keep_config_problem, NULL);
+    ss_default_bundle_dir(libdir, default_bundle_dir, sizeof default_bundle_dir);
     if (config.bundle && config.bundle[0])
         snprintf(bundle_dir, sizeof bundle_dir, "%s", config.bundle);
     else
-        snprintf(bundle_dir, sizeof bundle_dir, "%s/../share/sageshim/kernels",
-                 libdir[0] ? libdir : ".");
+        snprintf(bundle_dir, sizeof bundle_dir, "%s", default_bundle_dir);
     shim_log_open(&config);
 }
 
@@ -163,17 +165,21 @@ static void open_bundle(void)
         snprintf(bundle_why, sizeof bundle_why, "no bundle at %s (%s)", dir, detail);
         return;
     }
-    if (bundle.nfiles == 0) {
+    /* A bundle of hotfix lines only is usable: the plan says, for entry
+     * redirects, that it has no usable fatbin. */
+    if (bundle.nfiles == 0 && bundle.nhotfixes == 0) {
         snprintf(bundle_why, sizeof bundle_why, "no usable fatbin in the bundle at %s", dir);
         ss_bundle_close(&bundle);
         return;
     }
     bundle_usable = 1;
-    shim_log(SS_LOG_DEBUG, "bundle %s opened: %s, %zu files", dir,
-             bundle.manifest.label ? bundle.manifest.label : "(no label)", bundle.nfiles);
+    shim_log(SS_LOG_DEBUG, "bundle %s opened: %s, %zu files, %zu hotfix files", dir,
+             bundle.manifest.label ? bundle.manifest.label : "(no label)", bundle.nfiles,
+             bundle.nhotfixes);
 }
 
-const struct ss_bundle *shim_bundle(char *why, size_t len)
+/* The configured bundle, or NULL (the reason in bundle_why). */
+static const struct ss_bundle *configured_bundle(void)
 {
     pthread_mutex_lock(&bundle_lock);
     if (!bundle_tried) {
@@ -182,10 +188,57 @@ const struct ss_bundle *shim_bundle(char *why, size_t len)
     }
     pthread_mutex_unlock(&bundle_lock);
     /* Written once under the lock above and never again. */
-    if (bundle_usable)
-        return &bundle;
-    snprintf(why, len, "%s", bundle_why);
-    return NULL;
+    return bundle_usable ? &bundle : NULL;
+}
+
+const struct ss_bundle *shim_bundle(char *why, size_t len)
+{
+    const struct ss_bundle *b = configured_bundle();
+    if (!b)
+        snprintf(why, len, "%s", bundle_why);
+    return b;
+}
+
+/* Hotfix lines come from the configured bundle and, when `bundle` names
+ * another directory, also from the installed default bundle: a user's own
+ * entry bundle does not drop the installed long-sequence fix.  The
+ * configured bundle's hotfix lines come first. */
+static int default_tried;
+static struct ss_bundle default_bundle;
+static int default_usable;
+
+static void open_default_bundle(void)
+{
+    struct ss_error err = { 0 };
+    if (strcmp(default_bundle_dir, bundle_dir) == 0)
+        return;
+    if (ss_bundle_open_trusted(default_bundle_dir, &default_bundle, &trust, report_bundle_problem,
+                               NULL, &err) != 0)
+        return;   /* no installed bundle: nothing to add, nothing to say */
+    default_usable = default_bundle.nhotfixes > 0;
+    if (default_usable)
+        shim_log(SS_LOG_DEBUG, "hotfix lines also from the installed bundle %s (%s)",
+                 default_bundle_dir,
+                 default_bundle.manifest.label ? default_bundle.manifest.label : "(no label)");
+    else
+        ss_bundle_close(&default_bundle);
+}
+
+size_t shim_hotfix_bundles(const struct ss_bundle **out, size_t max)
+{
+    size_t n = 0;
+    const struct ss_bundle *configured = configured_bundle();
+    pthread_mutex_lock(&bundle_lock);
+    if (!default_tried) {
+        default_tried = 1;
+        open_default_bundle();
+    }
+    pthread_mutex_unlock(&bundle_lock);
+    if (configured && configured->nhotfixes > 0 && n < max)
+        out[n++] = configured;
+    if (default_usable && n < max)
+        out[n++] = &default_bundle;
+    return n;
 }
 
 static void after_fork_in_child(void)

@@ -258,8 +258,9 @@ static int write_bundle(const struct bundle_options *o, struct bundle_piece *pie
         fprintf(stderr, "sageshim bundle: cannot create %s: %s\n", o->out, strerror(errno));
         return -1;
     }
-    struct ss_manifest m = { (char *)o->label, npieces, calloc(npieces ? npieces : 1,
-                                                               sizeof(struct ss_manifest_item)) };
+    struct ss_manifest m = { .label = (char *)o->label, .nitems = npieces,
+                             .items = calloc(npieces ? npieces : 1,
+                                             sizeof(struct ss_manifest_item)) };
     if (!m.items)
         return -1;
     int rc = 0;

@@ -56,8 +56,8 @@ START_TEST(each_launch_of_a_redirected_kernel_is_logged)
 {
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, "diagnose", "FAKECUDA_DEVICES=9.0", "plain", &r);
-    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
-    ck_assert_msg(harness_count(r.shim_log, SHIFT_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "yes hotfix=no result=0") == 1, "%s", r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, SHIFT_LAUNCH "yes hotfix=no result=0") == 1, "%s", r.shim_log);
     harness_free(&r);
 }
 END_TEST
@@ -76,8 +76,8 @@ static void check_named_another_way(const char *how, const char *fake_line)
     ck_assert_int_eq(harness_run(harness_path("tests/shim/client_runtime"), args, &opts, &r), 0);
     ck_assert_msg(r.status == 0, "status %d\nout: %s\nshim: %s", r.status, r.out, r.shim_log);
     ck_assert_msg(harness_count(r.fake_log, fake_line) == 2, "%s", r.fake_log);
-    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
-    ck_assert_msg(harness_count(r.shim_log, SHIFT_LAUNCH "yes result=0") == 1, "%s", r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "yes hotfix=no result=0") == 1, "%s", r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, SHIFT_LAUNCH "yes hotfix=no result=0") == 1, "%s", r.shim_log);
     harness_free(&r);
 }
 
@@ -98,7 +98,7 @@ START_TEST(cluster_launches_show_the_cluster)
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, "diagnose", "FAKECUDA_DEVICES=9.0", "ex", &r);
     ck_assert_msg(harness_count(r.shim_log, "launch dev=0 shim_scale grid=(2,1,1) block=(64,1,1) "
-                                            "cluster=(2,1,1) smem=0 redirected=yes result=0") == 1,
+                                            "cluster=(2,1,1) smem=0 redirected=yes hotfix=no result=0") == 1,
                   "%s", r.shim_log);
     harness_free(&r);
 }
@@ -108,7 +108,7 @@ START_TEST(kept_originals_launch_unredirected)
 {
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, "diagnose", "FAKECUDA_DEVICES=8.9", "plain", &r);
-    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "no result=0") == 1, "%s", r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, SCALE_LAUNCH "no hotfix=no result=0") == 1, "%s", r.shim_log);
     harness_free(&r);
 }
 END_TEST

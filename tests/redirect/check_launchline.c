@@ -10,30 +10,35 @@
 
 /* The line as the README documents it, through snprintf. */
 static void reference(char *out, size_t cap, const struct shim_launch_info *l, int dev,
-                      const char *name, int redirected)
+                      const char *name, int redirected, int hotfixed)
 {
     char cluster[64] = "";
     if (l->cluster[0] || l->cluster[1] || l->cluster[2])
         snprintf(cluster, sizeof cluster, " cluster=(%d,%d,%d)", l->cluster[0], l->cluster[1],
                  l->cluster[2]);
     if (l->result == 0)
-        snprintf(out, cap, "launch dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s result=0",
+        snprintf(out, cap, "launch dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s hotfix=%s result=0",
                  dev, name, l->grid[0], l->grid[1], l->grid[2], l->block[0], l->block[1],
-                 l->block[2], cluster, l->shared_bytes, redirected ? "yes" : "no");
+                 l->block[2], cluster, l->shared_bytes, redirected ? "yes" : "no",
+                 hotfixed ? "yes" : "no");
     else
-        snprintf(out, cap, "launch FAILED result=%d dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s",
+        snprintf(out, cap, "launch FAILED result=%d dev=%d %s grid=(%u,%u,%u) block=(%u,%u,%u)%s smem=%u redirected=%s hotfix=%s",
                  l->result, dev, name, l->grid[0], l->grid[1], l->grid[2], l->block[0],
-                 l->block[1], l->block[2], cluster, l->shared_bytes, redirected ? "yes" : "no");
+                 l->block[1], l->block[2], cluster, l->shared_bytes, redirected ? "yes" : "no",
+                 hotfixed ? "yes" : "no");
 }
 
+/* Both hotfix values for each call: the field is independent of the others. */
 static void expect_same(const struct shim_launch_info *l, int dev, const char *name,
                         int redirected)
 {
-    char want[1024], got[1024];
-    reference(want, sizeof want, l, dev, name, redirected);
-    size_t len = shim_format_launch(got, sizeof got, l, dev, name, redirected);
-    ck_assert_str_eq(got, want);
-    ck_assert_uint_eq(len, strlen(want));
+    for (int hotfixed = 0; hotfixed < 2; hotfixed++) {
+        char want[1024], got[1024];
+        reference(want, sizeof want, l, dev, name, redirected, hotfixed);
+        size_t len = shim_format_launch(got, sizeof got, l, dev, name, redirected, hotfixed);
+        ck_assert_str_eq(got, want);
+        ck_assert_uint_eq(len, strlen(want));
+    }
 }
 
 START_TEST(plain_launch_matches_the_format)
@@ -78,7 +83,7 @@ START_TEST(failed_launch_leads_with_its_result)
     l.result = INT_MIN;
     expect_same(&l, 3, "k", 0);
     char got[256];
-    shim_format_launch(got, sizeof got, &l, 3, "k", 0);
+    shim_format_launch(got, sizeof got, &l, 3, "k", 0, 0);
     ck_assert_ptr_nonnull(strstr(got, "launch FAILED result=-2147483648 dev=3 k "));
     ck_assert_ptr_null(strstr(got, "result=0"));
 }
@@ -88,17 +93,17 @@ START_TEST(short_buffer_is_cut_and_terminated)
 {
     struct shim_launch_info l = { .grid = { 123456, 1, 1 }, .block = { 256, 1, 1 } };
     char want[1024];
-    reference(want, sizeof want, &l, 0, "a_long_kernel_name", 1);
+    reference(want, sizeof want, &l, 0, "a_long_kernel_name", 1, 1);
     for (size_t cap = 1; cap <= strlen(want) + 1; cap++) {
         char got[1024];
         memset(got, 'X', sizeof got);
-        size_t len = shim_format_launch(got, cap, &l, 0, "a_long_kernel_name", 1);
+        size_t len = shim_format_launch(got, cap, &l, 0, "a_long_kernel_name", 1, 1);
         ck_assert_uint_eq(len, cap - 1);
         ck_assert_int_eq(got[cap - 1], '\0');
         ck_assert_int_eq(got[cap], 'X');   /* nothing written past cap */
         ck_assert_int_eq(strncmp(got, want, cap - 1), 0);
     }
-    ck_assert_uint_eq(shim_format_launch(NULL, 0, &l, 0, "k", 1), 0);
+    ck_assert_uint_eq(shim_format_launch(NULL, 0, &l, 0, "k", 1, 0), 0);
 }
 END_TEST
 
@@ -106,8 +111,9 @@ START_TEST(missing_name_is_a_question_mark)
 {
     struct shim_launch_info l = { .grid = { 1, 1, 1 }, .block = { 1, 1, 1 } };
     char got[256];
-    shim_format_launch(got, sizeof got, &l, 0, NULL, 0);
-    ck_assert_str_eq(got, "launch dev=0 ? grid=(1,1,1) block=(1,1,1) smem=0 redirected=no result=0");
+    shim_format_launch(got, sizeof got, &l, 0, NULL, 0, 1);
+    ck_assert_str_eq(got, "launch dev=0 ? grid=(1,1,1) block=(1,1,1) smem=0 redirected=no hotfix=yes "
+                          "result=0");
 }
 END_TEST
 

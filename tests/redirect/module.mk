@@ -7,7 +7,7 @@ RD_PROBE := $(RD)/probe
 RD_GENCODE := -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_120,code=sm_120
 
 # The policy objects: everything in shim/ except the interposition files.
-POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o \
+POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o hotfix.o \
   launchline.o)
 
 $(RD)/decide_probe: tests/redirect/decide_probe.c $(POLICY_OBJS) $(CORE_LIB)
