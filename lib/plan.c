@@ -64,6 +64,27 @@ void ss_default_bundle_dir(const char *libdir, char *out, size_t len)
     snprintf(out, len, "%s/../share/sageshim/kernels", libdir && libdir[0] ? libdir : ".");
 }
 
+int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                        ss_diag_fn diag, void *ctx, char *why, size_t len)
+{
+    struct ss_error err;
+    memset(&err, 0, sizeof err);
+    if (ss_bundle_open_trusted(dir, b, trust, diag, ctx, &err) != 0) {
+        char detail[300];
+        ss_error_format(&err, detail, sizeof detail);
+        snprintf(why, len, "no bundle at %s (%s)", dir, detail);
+        return -1;
+    }
+    /* A bundle of hotfix lines only is usable: the plan says, for entry
+     * redirects, that it has no usable fatbin. */
+    if (b->nfiles == 0 && b->nhotfixes == 0) {
+        snprintf(why, len, "no usable fatbin in the bundle at %s", dir);
+        ss_bundle_close(b);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- choosing a bundle container ------------------------------------------ */
 
 static void abi_failure_reason(const struct ss_abi_report *rep, char *buf, size_t len)

@@ -133,6 +133,14 @@ size_t ss_plan_lines(const struct ss_plan *plan, void (*line)(void *ctx, const c
  * (libdir "" or NULL: "."). */
 void ss_default_bundle_dir(const char *libdir, char *out, size_t len);
 
+/* Open the bundle at `dir` as the shim does for plans: 0 when it has usable
+ * fatbin or hotfix files, else -1 (bundle closed) with why: "no bundle at
+ * DIR (...)" or "no usable fatbin in the bundle at DIR".  trust as in
+ * ss_bundle_open_trusted. */
+struct ss_trust;
+int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                        ss_diag_fn diag, void *ctx, char *why, size_t len);
+
 /* Internal to the plan files: step 2 (plan_hotfix.c). */
 void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan);
 

@@ -48,6 +48,18 @@ CUresult cuKernelGetFunction(CUfunction *function, CUkernel kernel)
     return shim_wrap_cuKernelGetFunction(function, kernel);
 }
 
+/* Exported for hotfixes: a -lcuda caller that finds kernels through the
+ * library's module or by enumeration must get the hot-fixed ones too. */
+CUresult cuLibraryGetModule(CUmodule *module, CUlibrary library)
+{
+    return shim_wrap_cuLibraryGetModule(module, library);
+}
+
+CUresult cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count, CUlibrary library)
+{
+    return shim_wrap_cuLibraryEnumerateKernels(kernels, count, library);
+}
+
 CUresult cuModuleLoadData(CUmodule *module, const void *image)
 {
     return shim_wrap_cuModuleLoadData(module, image);

@@ -9,7 +9,7 @@ SHIM_LIB  := $(BUILD)/libsageshim.so
 # step below fails if the result differs from this list.
 SHIM_EXPORTS := dlsym cuGetProcAddress cuGetProcAddress_v2 \
   cuLibraryLoadData cuLibraryLoadFromFile cuLibraryUnload cuLibraryGetKernel \
-  cuKernelGetFunction cuModuleLoadData cuModuleLoadDataEx cuModuleLoadFatBinary \
+  cuKernelGetFunction cuLibraryGetModule cuLibraryEnumerateKernels cuModuleLoadData cuModuleLoadDataEx cuModuleLoadFatBinary \
   cuModuleLoad cuModuleUnload cuModuleGetFunction cuLaunchKernel cuLaunchKernelEx
 
 $(SHIM_OBJS): ALL_CFLAGS += -I shim -fvisibility=hidden

@@ -157,21 +157,10 @@ static void report_bundle_problem(void *ctx, const char *file, int line, const c
 
 static void open_bundle(void)
 {
-    struct ss_error err = { 0 };
-    char detail[300];
     const char *dir = shim_bundle_dir();
-    if (ss_bundle_open_trusted(dir, &bundle, &trust, report_bundle_problem, NULL, &err) != 0) {
-        ss_error_format(&err, detail, sizeof detail);
-        snprintf(bundle_why, sizeof bundle_why, "no bundle at %s (%s)", dir, detail);
+    if (ss_plan_open_bundle(dir, &bundle, &trust, report_bundle_problem, NULL, bundle_why,
+                            sizeof bundle_why) != 0)
         return;
-    }
-    /* A bundle of hotfix lines only is usable: the plan says, for entry
-     * redirects, that it has no usable fatbin. */
-    if (bundle.nfiles == 0 && bundle.nhotfixes == 0) {
-        snprintf(bundle_why, sizeof bundle_why, "no usable fatbin in the bundle at %s", dir);
-        ss_bundle_close(&bundle);
-        return;
-    }
     bundle_usable = 1;
     shim_log(SS_LOG_DEBUG, "bundle %s opened: %s, %zu files, %zu hotfix files", dir,
              bundle.manifest.label ? bundle.manifest.label : "(no label)", bundle.nfiles,

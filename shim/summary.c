@@ -99,9 +99,42 @@ static void print_module(const struct shim_module_stats *m, int index,
                 break;
             u += (size_t)n;
         }
-        shim_log(SS_LOG_INFO, "summary:   %s: %lu launches%s%s, redirected=%s", ks[i].name, total,
-                 per_dev, ks[i].failed ? " (some FAILED)" : "", ks[i].redirected ? "yes" : "no");
+        char wraps[64] = "";
+        if (ks[i].past_32bit)
+            snprintf(wraps, sizeof wraps, ", %lu past 32-bit offsets", ks[i].past_32bit);
+        shim_log(SS_LOG_INFO, "summary:   %s: %lu launches%s%s, redirected=%s, hotfix=%s%s",
+                 ks[i].name, total, per_dev, ks[i].failed ? " (some FAILED)" : "",
+                 ks[i].redirected ? "yes" : "no", ks[i].hotfixed ? "yes" : "no", wraps);
     }
+}
+
+/* Launches of _fused kernels whose upstream 32-bit offsets would wrap
+ * (lib/fused.h): fine when the hotfix ran them, silent corruption when the
+ * original did. */
+static void print_wraps(const struct shim_kernel_stats *ks, size_t nks)
+{
+    unsigned long total = 0, unfixed = 0;
+    char names[1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < nks; i++) {
+        total += ks[i].past_32bit;
+        if (!ks[i].past_32bit || ks[i].hotfixed)
+            continue;
+        unfixed += ks[i].past_32bit;
+        int n = snprintf(names + used, sizeof names - used, "%s%s (%lu)", used ? ", " : "",
+                         ks[i].name, ks[i].past_32bit);
+        if (n > 0 && (size_t)n < sizeof names - used)
+            used += (size_t)n;
+    }
+    if (total == 0)
+        return;
+    if (unfixed == 0) {
+        shim_log(SS_LOG_INFO, "summary: %lu launches past 32-bit offsets, all hotfixed", total);
+        return;
+    }
+    shim_log(SS_LOG_WARN, "WARNING: %lu of %lu launches of SageAttention's _fused kernels ran past "
+             "32-bit offsets without the hotfix, so their output is wrong: %s. Keep `hotfix = on` "
+             "and the installed bundle (sageshim doctor shows it).", unfixed, total, names);
 }
 
 static void print_summary(void *ctx, const struct shim_module_stats *mods, size_t nmods,
@@ -118,6 +151,7 @@ static void print_summary(void *ctx, const struct shim_module_stats *mods, size_
              total, watched, total - watched, devs);
     for (size_t m = 0; m < nmods; m++)
         print_module(&mods[m], (int)m, ks, nks);
+    print_wraps(ks, nks);
 
     for (int d = 0; d < SHIM_MAX_DEVICES; d++) {
         if (launched_on(mods, nmods, ks, nks, "*_fused*", d) &&

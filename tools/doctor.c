@@ -164,11 +164,11 @@ static int report_bundle(struct findings *f, const struct ss_config *cfg, const 
 {
     printf("Bundle\n");
     /* The same default the preload library uses for an empty `bundle`. */
-    char dir[PATH_MAX + 32];
+    char dir[PATH_MAX + 64];
     if (cfg->bundle && cfg->bundle[0])
         snprintf(dir, sizeof dir, "%s", cfg->bundle);
     else
-        snprintf(dir, sizeof dir, "%s/../share/sageshim/kernels", libdir);
+        ss_default_bundle_dir(libdir, dir, sizeof dir);
     struct ss_error err;
     struct findings *sink = cfg->mode == SS_MODE_REDIRECT ? f : NULL;
     struct findings ignored = { 0 };
@@ -188,7 +188,8 @@ static int report_bundle(struct findings *f, const struct ss_config *cfg, const 
             printf("%s%u", a ? "," : " ", it->archs[a]);
         printf("\n");
     }
-    if (b->nfiles == 0)
+    /* A bundle of hotfix lines only (the installed one) is usable. */
+    if (b->nfiles == 0 && b->nhotfixes == 0)
         bundle_issue(f, cfg, "no usable fatbin", dir);
     return 1;
 }
@@ -232,16 +233,7 @@ static void module_archs(const struct ss_image *image, char *buf, size_t len)
     }
 }
 
-static const struct ss_bundle_file *bundle_file_for(const struct ss_bundle *b, const char *module)
-{
-    for (size_t i = 0; b && i < b->nfiles; i++)
-        if (strcmp(b->files[i].item->module, module) == 0)
-            return &b->files[i];
-    return NULL;
-}
-
-static void check_module(struct findings *f, const struct ext_module *mod,
-                         const struct ss_bundle *b)
+static void check_module(const struct ext_module *mod)
 {
     struct ss_image image;
     struct ss_error err;
@@ -252,35 +244,6 @@ static void check_module(struct findings *f, const struct ext_module *mod,
     char archs[256];
     module_archs(&image, archs, sizeof archs);
     printf("    %s (%s): %s\n", mod->name, mod->path, archs[0] ? archs : "no entries");
-    const struct ss_bundle_file *bf = bundle_file_for(b, mod->name);
-    if (!bf) {
-        if (b)
-            printf("      bundle: no fatbin for this module (left as built)\n");
-        ss_image_free(&image);
-        return;
-    }
-    struct abi_result result;
-    if (abi_compare_images(&image, &bf->image, bf->item->archs, bf->item->narchs, &result) < 0) {
-        problem(f, "out of memory comparing %s with the bundle", mod->name);
-    } else {
-        if (result.compatible) {
-            printf("      bundle %s: ABI-compatible (%zu ok, %zu warn)\n", bf->item->file,
-                   result.ok, result.warn);
-        } else {
-            const char *first = "";
-            for (size_t i = 0; i < result.npairs && !first[0]; i++) {
-                const struct abi_pair *p = &result.pairs[i];
-                if (!p->has_replacement)
-                    first = "the bundle has no code for one of the module's architectures";
-                else if (!p->report.compatible)
-                    first = p->report.summary;
-            }
-            problem(f, "bundle %s is NOT ABI-compatible with %s (%zu FAIL): %s; rebuild the "
-                       "bundle from the matching source (sageshim bundle) or check with "
-                       "`sageshim abi`", bf->item->file, mod->path, result.fail, first);
-        }
-        abi_result_free(&result);
-    }
     ss_image_free(&image);
 }
 
@@ -343,7 +306,7 @@ static int scan_dispatch_file(struct findings *f, const char *path, const struct
 }
 
 static void report_sageattention(struct findings *f, const char *given, const struct ss_config *cfg,
-                                 const struct ss_bundle *b)
+                                 const char *libdir)
 {
     printf("SageAttention\n");
     char located[PATH_MAX];
@@ -365,7 +328,8 @@ static void report_sageattention(struct findings *f, const char *given, const st
     } else {
         printf("  extension modules: %zu\n", modules.count);
         for (size_t i = 0; i < modules.count; i++)
-            check_module(f, &modules.items[i], b);
+            check_module(&modules.items[i]);
+        f->problems += doctor_print_plans(cfg, libdir, &modules);
     }
     free_modules(&modules);
 
@@ -415,7 +379,7 @@ int cmd_doctor(int argc, char **argv)
     report_config(&f, libdir, &cfg);
     report_gpus(&cfg);
     int have_bundle = report_bundle(&f, &cfg, libdir, &bundle);
-    report_sageattention(&f, path, &cfg, have_bundle ? &bundle : NULL);
+    report_sageattention(&f, path, &cfg, libdir);
     report_known_defects();
 
     if (f.problems)

@@ -20,6 +20,13 @@ int cmd_run(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
+/* doctor: the redirect plan of each module, as the shim would log it
+ * (doctor_plan.c).  Returns the number of problems it printed. */
+struct ss_config;
+struct ext_module_list;
+int doctor_print_plans(const struct ss_config *cfg, const char *libdir,
+                       const struct ext_module_list *modules);
+
 /* "90,120", "sm_90,sm_120a" -> {90, 120}.  Returns 0, or -1 on bad text. */
 int parse_sm_list(const char *text, unsigned *sms, size_t max, size_t *count);
 

@@ -6,13 +6,15 @@
  *
  *   load api=<fn> ptr=<p> bytes=<n> sha256=<hex> kernels=<n> entry=<arch> entry_sha256=<hex> [path=<file>]
  *   load-failed api=<fn> reason=<text>
- *   kernel name=<name> entry=<arch>          (nokernel ... when not in the entry)
- *   launch name=<name> grid=x,y,z block=x,y,z smem=<n> api=<fn> [cluster=x,y,z]
+ *   kernel name=<name> entry=<arch> image=<id>   (nokernel ... when not in the entry)
+ *   launch name=<name> grid=x,y,z block=x,y,z smem=<n> api=<fn> [cluster=x,y,z] image=<id>
  *   unload api=<fn>
  *
  * sha256 is over the measured image (for a host wrapper: the container it
  * points to; for a file: the whole file); entry_sha256 over the selected
- * entry's stored bytes (header + payload).
+ * entry's stored bytes (header + payload).  <id> is the first 16 hex digits of
+ * the sha256 of the load that made the kernel's library or module, so a test
+ * can tell which image a launched kernel came from.
  *
  * Devices come from FAKECUDA_DEVICES ("9.0,8.9"; default "9.0"), the current
  * one from FAKECUDA_CURRENT (index, default 0).
@@ -72,6 +74,7 @@ struct fake_module {
     uint8_t *file_bytes;       /* owned copy for file loads */
     const struct ss_entry *entry;
     char arch[32];
+    char image_id[17];         /* first 16 hex digits of the load's sha256 */
     pthread_mutex_t lock;      /* guards kernels */
     struct fake_kernel *kernels;
     struct fake_view view;     /* libraries only */
@@ -249,6 +252,7 @@ static CUresult finish_load(const char *api, struct fake_module *m, const void *
     }
     char sha[65], entry_sha[65] = "none";
     ss_sha256_hex(measured, nbytes, sha);
+    snprintf(m->image_id, sizeof m->image_id, "%.16s", sha);
     const struct ss_container *c = &m->image.containers[0];
     int index = ss_select_entry(c, list.major[dev], list.minor[dev], 0);
     size_t nkernels = 0;
@@ -428,7 +432,7 @@ static CUresult get_kernel(void *handle, int is_library, const char *name, void 
         m->kernels = k;
     }
     pthread_mutex_unlock(&m->lock);
-    fake_log("kernel name=%s entry=%s", name, m->arch);
+    fake_log("kernel name=%s entry=%s image=%s", name, m->arch, m->image_id);
     *out = k;
     return CUDA_SUCCESS;
 }
@@ -523,8 +527,8 @@ static CUresult launch(const char *api, CUfunction f, unsigned gx, unsigned gy, 
     if (cluster)
         snprintf(cluster_text, sizeof cluster_text, " cluster=%u,%u,%u", cluster[0],
                  cluster[1], cluster[2]);
-    fake_log("launch name=%s grid=%u,%u,%u block=%u,%u,%u smem=%u api=%s%s", k->name, gx, gy,
-             gz, bx, by, bz, smem, api, cluster_text);
+    fake_log("launch name=%s grid=%u,%u,%u block=%u,%u,%u smem=%u api=%s%s image=%s", k->name,
+             gx, gy, gz, bx, by, bz, smem, api, cluster_text, k->owner->image_id);
     return CUDA_SUCCESS;
 }
 

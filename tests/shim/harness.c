@@ -97,13 +97,13 @@ static int find_asan(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-static void set_preload(void)
+static void set_preload(const char *library)
 {
     char asan[4096] = "";
     char value[8192];
     dl_iterate_phdr(find_asan, asan);
     snprintf(value, sizeof value, "%s%s%s", asan, *asan ? ":" : "",
-             harness_path("libsageshim.so"));
+             library ? library : harness_path("libsageshim.so"));
     setenv("LD_PRELOAD", value, 1);
 }
 
@@ -140,7 +140,7 @@ static void child(const char *program, const char *const *args,
     file_in(r, "sageshim.conf", path, sizeof path);
     setenv("SAGESHIM_CONF", path, 1);
     if (opts && opts->preload)
-        set_preload();
+        set_preload(opts->library);
     for (const char *const *e = opts && opts->env ? opts->env : NULL; e && *e; e++)
         putenv((char *)*e);
 

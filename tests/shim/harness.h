@@ -50,6 +50,9 @@ struct harness_opts {
     /* 1: LD_PRELOAD=$BUILD/libsageshim.so (with the sanitizer runtime in
      * front when this test itself runs under ASan); 0: no preload. */
     int preload;
+    /* With preload: this library instead of $BUILD/libsageshim.so (e.g. a
+     * copy in an installed-like tree whose ../share holds a bundle). */
+    const char *library;
     /* Text of the sageshim.conf to use, written to a temporary file named by
      * SAGESHIM_CONF.  NULL: an empty file (the built-in defaults). */
     const char *config;
