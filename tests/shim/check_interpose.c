@@ -228,6 +228,7 @@ START_TEST(exports_only_the_intended_symbols)
     static const char *const intended[] = {
         "cuGetProcAddress",   "cuGetProcAddress_v2",   "cuKernelGetFunction",
         "cuLaunchKernel",     "cuLaunchKernelEx",      "cuLibraryGetKernel",
+        "cuLibraryGetModule", "cuLibraryEnumerateKernels",
         "cuLibraryLoadData",  "cuLibraryLoadFromFile", "cuLibraryUnload",
         "cuModuleGetFunction", "cuModuleLoad",         "cuModuleLoadData",
         "cuModuleLoadDataEx", "cuModuleLoadFatBinary", "cuModuleUnload",
