@@ -126,7 +126,8 @@ spawns_children() {
         return 1 ;;
     */tests/shim/check_* | */tests/redirect/check_redirect | */tests/redirect/check_diagnose | \
     */tests/redirect/check_decide | */tests/tools/check_tool_* | */tests/repair/check_* | \
-    */tests/hardening/check_* | */tests/cuda12/check_cuda12_redirect)
+    */tests/hardening/check_* | */tests/cuda12/check_cuda12_redirect | \
+    */tests/hotfix/check_hotfix | */tests/hotfix/check_doctor_plan)
         return 0 ;;
     esac
     return 1

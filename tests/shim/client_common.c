@@ -11,9 +11,13 @@
 
 enum api { API_LIBRARY, API_MODULE, API_MODULE_EX, API_FATBINARY, API_FILE, API_MODFILE };
 
+/* How a library's kernels are found (library APIs only). */
+enum lookup { LOOKUP_KERNEL, LOOKUP_ENUMERATE, LOOKUP_MODULE };
+
 struct run {
     const struct client_driver *driver;
     enum api api;
+    enum lookup lookup;
     int launch_ex;
     const void *image;       /* in-memory loads */
     const char *path;        /* file loads */
@@ -95,6 +99,38 @@ static int get_function(const struct run *run, void *handle, const char *name,
 {
     const struct client_driver *d = run->driver;
     CUresult r;
+    if (is_library_api(run->api) && run->lookup == LOOKUP_MODULE) {
+        CUmodule module;
+        if (!d->library_get_module || !d->module_get_function)
+            return missing("cuLibraryGetModule/cuModuleGetFunction");
+        r = d->library_get_module(&module, (CUlibrary)handle);
+        if (r != CUDA_SUCCESS)
+            return fail("cuLibraryGetModule", name, r);
+        r = d->module_get_function(function, module, name);
+        return r == CUDA_SUCCESS ? 0 : fail("cuModuleGetFunction", name, r);
+    }
+    if (is_library_api(run->api) && run->lookup == LOOKUP_ENUMERATE) {
+        CUkernel all[64];
+        unsigned count = 0;
+        if (!d->library_get_kernel_count || !d->library_enumerate_kernels ||
+            !d->kernel_get_name || !d->kernel_get_function)
+            return missing("cuLibraryEnumerateKernels/cuKernelGetName");
+        r = d->library_get_kernel_count(&count, (CUlibrary)handle);
+        if (r != CUDA_SUCCESS || count == 0 || count > 64)
+            return fail("cuLibraryGetKernelCount", name, r);
+        r = d->library_enumerate_kernels(all, count, (CUlibrary)handle);
+        if (r != CUDA_SUCCESS)
+            return fail("cuLibraryEnumerateKernels", name, r);
+        for (unsigned k = 0; k < count; k++) {
+            const char *found = NULL;
+            if (d->kernel_get_name(&found, all[k]) == CUDA_SUCCESS && found &&
+                strcmp(found, name) == 0) {
+                r = d->kernel_get_function(function, all[k]);
+                return r == CUDA_SUCCESS ? 0 : fail("cuKernelGetFunction", name, r);
+            }
+        }
+        return fail("cuKernelGetName", name, CUDA_ERROR_NOT_FOUND);
+    }
     if (is_library_api(run->api)) {
         CUkernel kernel;
         if (!d->library_get_kernel || !d->kernel_get_function)
@@ -204,6 +240,7 @@ static int usage(const char *prog)
     fprintf(stderr,
             "usage: %s [--api library|module|moduleex|fatbinary|file|modfile]\n"
             "          [--image wrapper|container] [--launch plain|ex] [--threads N]\n"
+            "          [--lookup kernel|enumerate|module]\n"
             "          MODULE KERNEL...\n",
             prog);
     return 2;
@@ -248,6 +285,15 @@ int client_main(int argc, char **argv, const struct client_driver *driver)
             if (strcmp(value, "plain") != 0 && strcmp(value, "ex") != 0)
                 return usage(argv[0]);
             run.launch_ex = strcmp(value, "ex") == 0;
+        } else if (strcmp(argv[i - 1], "--lookup") == 0) {
+            if (strcmp(value, "kernel") == 0)
+                run.lookup = LOOKUP_KERNEL;
+            else if (strcmp(value, "enumerate") == 0)
+                run.lookup = LOOKUP_ENUMERATE;
+            else if (strcmp(value, "module") == 0)
+                run.lookup = LOOKUP_MODULE;
+            else
+                return usage(argv[0]);
         } else if (strcmp(argv[i - 1], "--threads") == 0) {
             threads = atoi(value);
             if (threads < 1 || threads > MAX_THREADS)

@@ -6,7 +6,7 @@
  * Command line (all clients):
  *   client_X [--api library|module|moduleex|fatbinary|file|modfile]
  *            [--image wrapper|container] [--launch plain|ex] [--threads N]
- *            MODULE KERNEL...
+ *            [--lookup kernel|enumerate|module] MODULE KERNEL...
  *
  *   --api      library   cuLibraryLoadData + cuLibraryGetKernel + cuKernelGetFunction
  *                        (default); unload with cuLibraryUnload
@@ -21,6 +21,10 @@
  *   --launch   plain: cuLaunchKernel (default); ex: cuLaunchKernelEx with a
  *              cluster attribute 2,1,1
  *   --threads  run the whole sequence from N threads at once (default 1)
+ *   --lookup   library APIs: how kernels are found - kernel: cuLibraryGetKernel
+ *              (default); enumerate: cuLibraryGetKernelCount +
+ *              cuLibraryEnumerateKernels + cuKernelGetName; module:
+ *              cuLibraryGetModule + cuModuleGetFunction (the CUDA 12.9 runtime)
  *
  * Each kernel is launched once with grid 2,1,1 and block 64,1,1.  Output: "ok"
  * and exit 0, or one line per failure "FAIL <call>[(<kernel>)] = <CUresult>"
@@ -51,6 +55,11 @@ struct client_driver {
     CUresult (*launch_kernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                               unsigned, unsigned, CUstream, void **, void **);
     CUresult (*launch_kernel_ex)(const CUlaunchConfig *, CUfunction, void **, void **);
+    /* --lookup enumerate / module only (may be NULL otherwise). */
+    CUresult (*library_get_module)(CUmodule *, CUlibrary);
+    CUresult (*library_get_kernel_count)(unsigned *, CUlibrary);
+    CUresult (*library_enumerate_kernels)(CUkernel *, unsigned, CUlibrary);
+    CUresult (*kernel_get_name)(const char **, CUkernel);
 };
 
 /* Parse the command line, run the sequence, print the outcome; returns the

@@ -20,6 +20,10 @@ int main(int argc, char **argv)
         .module_get_function = cuModuleGetFunction,
         .launch_kernel = cuLaunchKernel,
         .launch_kernel_ex = cuLaunchKernelEx,
+        .library_get_module = cuLibraryGetModule,
+        .library_get_kernel_count = cuLibraryGetKernelCount,
+        .library_enumerate_kernels = cuLibraryEnumerateKernels,
+        .kernel_get_name = cuKernelGetName,
     };
     return client_main(argc, argv, &d);
 }

@@ -164,6 +164,10 @@ int main(int argc, char **argv)
     d.module_get_function = get("cuModuleGetFunction", 0);
     d.launch_kernel = get("cuLaunchKernel", ptds);
     d.launch_kernel_ex = get("cuLaunchKernelEx", ptds);
+    d.library_get_module = get("cuLibraryGetModule", 0);
+    d.library_get_kernel_count = get("cuLibraryGetKernelCount", 0);
+    d.library_enumerate_kernels = get("cuLibraryEnumerateKernels", 0);
+    d.kernel_get_name = get("cuKernelGetName", 0);
     if (getenv("CLIENT_ENUMERATE")) {
         kernel_count = get("cuLibraryGetKernelCount", 0);
         enumerate_kernels = get("cuLibraryEnumerateKernels", 0);

@@ -1,0 +1,390 @@
+/* check_plan: the redirect plan (lib/plan.h) built in-process from fixture
+ * images and bundles, and the exact lines ss_plan_lines renders - the lines
+ * the shim logs and doctor prints.  No subprocess, no fake driver.
+ *
+ * Original: tests/shim/watched_orig.fatbin (shim_scale, shim_shift<4>; sm_80,
+ * sm_89, sm_90a, sm_120, compute_120).  Bundles: tests/redirect/bundle{,_abi}
+ * (entry level) and tests/hotfix/<name> (hotfix lines, see hotfix.cu). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sageshim.h"
+#include "testutil.h"
+
+#define MODULE "_fused.cpython-312-x86_64-linux-gnu.so"
+#define FUSED_PATH "/site/sageattention/" MODULE
+#define QATTN_PATH "/site/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so"
+#define SCALE "shim_scale"
+#define SHIFT "_Z10shim_shiftILi4EEvPii"
+
+static const char *build_path(const char *rel)
+{
+    static char path[4][4096];
+    static int next;
+    const char *b = getenv("BUILD");
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", b && *b ? b : "build", rel);
+    return p;
+}
+
+/* ---- inputs --------------------------------------------------------------- */
+
+static uint8_t *orig_bytes;
+static struct ss_image orig;
+static struct ss_bundle entry_bundle, hotfix_bundle;
+static int have_entry, have_hotfix;
+static char entry_why[512];
+
+static void open_bundle(const char *rel, struct ss_bundle *b, int *have, char *why, size_t len)
+{
+    char ignored[512];
+    *have = ss_plan_open_bundle(build_path(rel), b, NULL, NULL, NULL, why ? why : ignored,
+                                why ? len : sizeof ignored) == 0;
+}
+
+static const struct ss_bundle *source_bundle(void *ctx, char *why, size_t len)
+{
+    if (have_entry)
+        return &entry_bundle;
+    snprintf(why, len, "%s", entry_why);
+    return NULL;
+}
+
+static size_t source_hotfixes(void *ctx, const struct ss_bundle **out, size_t max)
+{
+    size_t n = 0;
+    if (have_entry && entry_bundle.nhotfixes && n < max)
+        out[n++] = &entry_bundle;
+    if (have_hotfix && n < max)
+        out[n++] = &hotfix_bundle;
+    return n;
+}
+
+static void setup(void)
+{
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_read_file(build_path("tests/shim/watched_orig.fatbin"), &orig_bytes, &len,
+                                  &err), 0);
+    ck_assert_int_eq(ss_image_parse(orig_bytes, len, &orig, &err), 0);
+    have_entry = have_hotfix = 0;
+}
+
+static void teardown(void)
+{
+    ss_image_free(&orig);
+    free(orig_bytes);
+    if (have_entry)
+        ss_bundle_close(&entry_bundle);
+    if (have_hotfix)
+        ss_bundle_close(&hotfix_bundle);
+}
+
+/* ---- the plan and its lines ---------------------------------------------- */
+
+#define MAX_LINES 8
+struct lines {
+    size_t n;
+    char text[MAX_LINES][2048];
+};
+
+static void keep_line(void *ctx, const char *text)
+{
+    struct lines *l = ctx;
+    ck_assert_uint_lt(l->n, MAX_LINES);
+    snprintf(l->text[l->n++], sizeof l->text[0], "%s", text);
+}
+
+struct setup {
+    const char *path;
+    int redirect, hotfix, force_ptx, dry_run;
+    unsigned devices[4];
+    size_t ndevices;
+};
+
+static void plan(const struct setup *s, struct ss_plan *p, struct lines *l)
+{
+    static const unsigned archs[] = { 90, 120 };
+    struct ss_plan_input in = {
+        .module = strrchr(s->path, '/') + 1,
+        .api = "cuLibraryLoadData",
+        .path = s->path,
+        .image = &orig,
+        .redirect = s->redirect,
+        .hotfix = s->hotfix,
+        .archs = archs,
+        .narchs = 2,
+        .devices = s->devices,
+        .ndevices = s->ndevices,
+        .force_ptx = s->force_ptx,
+        .dry_run = s->dry_run,
+        .sources = { source_bundle, source_hotfixes, NULL },
+    };
+    ss_plan_redirect(&in, p);
+    memset(l, 0, sizeof *l);
+    ck_assert_uint_eq(ss_plan_lines(p, keep_line, l), l->n);
+}
+
+/* ---- entry level (moved from shim/decide.c unchanged) ---------------------- */
+
+START_TEST(entry_redirect_on_a_9_0_device)
+{
+    open_bundle("tests/redirect/bundle", &entry_bundle, &have_entry, entry_why, sizeof entry_why);
+    ck_assert(have_entry);
+    struct setup s = { .path = QATTN_PATH, .redirect = 1, .devices = { 90 }, .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_int_eq(p.entry, SS_PLAN_REPLACE);
+    ck_assert_ptr_nonnull(p.merged);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "redirect _qattn_sm90.cpython-312-x86_64-linux-gnu.so "
+                                "(cuLibraryLoadData): sm_90 -> bundle test@redirect "
+                                "watched_fixed.fatbin sm_90a, 2 kernels ABI ok; other entries kept");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(entry_keeps_the_original_without_a_target_device)
+{
+    open_bundle("tests/redirect/bundle", &entry_bundle, &have_entry, entry_why, sizeof entry_why);
+    struct setup s = { .path = QATTN_PATH, .redirect = 1, .devices = { 89 }, .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_int_eq(p.entry, SS_PLAN_KEEP);
+    ck_assert_int_eq(p.refused, 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "keep original _qattn_sm90.cpython-312-x86_64-linux-gnu.so "
+                                "(cuLibraryLoadData): no device of archs 9.0,12.0 (devices: 8.9)");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(entry_refuses_an_abi_change)
+{
+    open_bundle("tests/redirect/bundle_abi", &entry_bundle, &have_entry, entry_why,
+                sizeof entry_why);
+    struct setup s = { .path = QATTN_PATH, .redirect = 1, .devices = { 90 }, .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_int_eq(p.entry, SS_PLAN_KEEP);
+    ck_assert_int_eq(p.refused, 1);
+    ck_assert_ptr_null(p.merged);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "keep original _qattn_sm90.cpython-312-x86_64-linux-gnu.so "
+                                "(cuLibraryLoadData): ABI mismatch in shim_scale: param 2 size 4 != 8");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(entry_names_a_missing_bundle)
+{
+    open_bundle("tests/hotfix/nowhere", &entry_bundle, &have_entry, entry_why, sizeof entry_why);
+    ck_assert(!have_entry);
+    struct setup s = { .path = QATTN_PATH, .redirect = 1, .devices = { 90 }, .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_msg(strstr(l.text[0], "(cuLibraryLoadData): no bundle at ") &&
+                      strstr(l.text[0], "tests/hotfix/nowhere ("), "%s", l.text[0]);
+    ss_plan_free(&p);
+}
+END_TEST
+
+/* ---- hotfixes ---------------------------------------------------------------- */
+
+static void plan_hotfix(const char *bundle, const unsigned *devices, size_t ndevices,
+                        struct ss_plan *p, struct lines *l)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/hotfix/%s", bundle);
+    open_bundle(rel, &hotfix_bundle, &have_hotfix, NULL, 0);
+    ck_assert_msg(have_hotfix, "%s", rel);
+    struct setup s = { .path = FUSED_PATH, .hotfix = 1, .ndevices = ndevices };
+    memcpy(s.devices, devices, ndevices * sizeof *devices);
+    plan(&s, p, l);
+}
+
+START_TEST(hotfix_replaces_every_kernel)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("good", (unsigned[]){ 90 }, 1, &p, &l);
+    ck_assert_int_eq(p.entry, SS_PLAN_NOT_WATCHED);
+    ck_assert_uint_eq(p.nhotfixed, 2);
+    ck_assert(ss_plan_hotfixes(&p, SCALE) && ss_plan_hotfixes(&p, SHIFT));
+    ck_assert(!ss_plan_hotfixes(&p, "other"));
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "hotfix " MODULE " (cuLibraryLoadData): sm_90 -> test@hotfix "
+                                "hotfix_good.fatbin: 2 of 2 kernels replaced");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(hotfix_refuses_a_changed_parameter_size)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("long", (unsigned[]){ 90 }, 1, &p, &l);
+    ck_assert(!ss_plan_hotfixes(&p, SCALE));
+    ck_assert(ss_plan_hotfixes(&p, SHIFT));
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "hotfix " MODULE " (cuLibraryLoadData): sm_90 -> test@hotfix "
+                                "hotfix_long.fatbin: 1 of 2 kernels replaced; kept shim_scale: "
+                                "sm_90: param 2 size 8 != 4");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(hotfix_refuses_a_lower_thread_limit)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("threads", (unsigned[]){ 120 }, 1, &p, &l);
+    ck_assert(!ss_plan_hotfixes(&p, SCALE));
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "hotfix " MODULE " (cuLibraryLoadData): sm_120 -> test@hotfix "
+                                "hotfix_threads.fatbin: 1 of 2 kernels replaced; kept shim_scale: "
+                                "sm_120: max threads 128 < 1024");
+    ss_plan_free(&p);
+}
+END_TEST
+
+/* One handle serves every device: a kernel the 12.0 device cannot run from
+ * the hotfix is refused for the 9.0 device as well. */
+START_TEST(hotfix_refuses_a_missing_architecture_on_any_device)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("noarch", (unsigned[]){ 90 }, 1, &p, &l);
+    ck_assert_uint_eq(p.nhotfixed, 2);
+    ss_plan_free(&p);
+    ss_bundle_close(&hotfix_bundle);
+
+    plan_hotfix("noarch", (unsigned[]){ 90, 120 }, 2, &p, &l);
+    ck_assert_uint_eq(p.nhotfixed, 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_msg(strstr(l.text[0], "keep original " MODULE " (cuLibraryLoadData): hotfix "
+                                    "test@hotfix hotfix_noarch.fatbin: 0 of 2 kernels replaced; "
+                                    "kept ") &&
+                      strstr(l.text[0], ": sm_120: the hotfix has no entry for this arch "
+                                        "(and 1 more)"),
+                  "%s", l.text[0]);
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(hotfix_counts_only_the_kernels_it_offers)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("scaleonly", (unsigned[]){ 90, 89 }, 2, &p, &l);
+    ck_assert(ss_plan_hotfixes(&p, SCALE));
+    ck_assert(!ss_plan_hotfixes(&p, SHIFT));
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "hotfix " MODULE " (cuLibraryLoadData): sm_90,sm_89 -> test@hotfix "
+                                "hotfix_scaleonly.fatbin: 1 of 1 kernels replaced on every device");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(hotfix_dry_run_says_would)
+{
+    open_bundle("tests/hotfix/good", &hotfix_bundle, &have_hotfix, NULL, 0);
+    struct setup s = { .path = FUSED_PATH, .hotfix = 1, .dry_run = 1, .devices = { 90 },
+                       .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "would hotfix " MODULE " (cuLibraryLoadData): sm_90 -> "
+                                "test@hotfix hotfix_good.fatbin: 2 of 2 kernels replaced");
+    ss_plan_free(&p);
+}
+END_TEST
+
+/* A module no hotfix line names: no hotfix, no line. */
+START_TEST(hotfix_needs_a_matching_line)
+{
+    open_bundle("tests/hotfix/good", &hotfix_bundle, &have_hotfix, NULL, 0);
+    struct setup s = { .path = "/elsewhere/_fused.so", .hotfix = 1, .devices = { 90 },
+                       .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_int_eq(p.hotfix_considered, 0);
+    ck_assert_uint_eq(l.n, 0);
+    ss_plan_free(&p);
+}
+END_TEST
+
+/* Entry level first, then the hotfix over the resulting entries; both lines,
+ * in that order. */
+START_TEST(entry_merge_comes_before_the_hotfix)
+{
+    open_bundle("tests/hotfix/both", &entry_bundle, &have_entry, entry_why, sizeof entry_why);
+    ck_assert(have_entry);
+    ck_assert_uint_eq(entry_bundle.nfiles, 1);
+    ck_assert_uint_eq(entry_bundle.nhotfixes, 1);
+    struct setup s = { .path = QATTN_PATH, .redirect = 1, .hotfix = 1, .devices = { 90 },
+                       .ndevices = 1 };
+    struct ss_plan p;
+    struct lines l;
+    plan(&s, &p, &l);
+    ck_assert_int_eq(p.entry, SS_PLAN_REPLACE);
+    ck_assert_uint_eq(p.nhotfixed, 2);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_msg(strncmp(l.text[0], "redirect _qattn_sm90", 20) == 0, "%s", l.text[0]);
+    ck_assert_str_eq(l.text[1], "hotfix _qattn_sm90.cpython-312-x86_64-linux-gnu.so "
+                                "(cuLibraryLoadData): sm_90 -> test@both hotfix_good.fatbin: "
+                                "2 of 2 kernels replaced");
+    ss_plan_free(&p);
+}
+END_TEST
+
+START_TEST(hotfix_without_devices_keeps_the_original)
+{
+    open_bundle("tests/hotfix/good", &hotfix_bundle, &have_hotfix, NULL, 0);
+    static const unsigned archs[] = { 90 };
+    struct ss_plan_input in = {
+        .module = MODULE, .api = "cuModuleLoadData", .path = FUSED_PATH, .image = &orig,
+        .hotfix = 1, .archs = archs, .narchs = 1, .devices_error = "cuInit failed",
+        .sources = { source_bundle, source_hotfixes, NULL },
+    };
+    struct ss_plan p;
+    struct lines l = { 0 };
+    ss_plan_redirect(&in, &p);
+    ss_plan_lines(&p, keep_line, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "keep original " MODULE " (cuModuleLoadData): hotfix test@hotfix "
+                                "hotfix_good.fatbin: devices unknown: cuInit failed");
+    ck_assert_uint_eq(p.nhotfixed, 0);
+    ss_plan_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *tc = tcase_create("plan");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, entry_redirect_on_a_9_0_device);
+    tcase_add_test(tc, entry_keeps_the_original_without_a_target_device);
+    tcase_add_test(tc, entry_refuses_an_abi_change);
+    tcase_add_test(tc, entry_names_a_missing_bundle);
+    tcase_add_test(tc, hotfix_replaces_every_kernel);
+    tcase_add_test(tc, hotfix_refuses_a_changed_parameter_size);
+    tcase_add_test(tc, hotfix_refuses_a_lower_thread_limit);
+    tcase_add_test(tc, hotfix_refuses_a_missing_architecture_on_any_device);
+    tcase_add_test(tc, hotfix_counts_only_the_kernels_it_offers);
+    tcase_add_test(tc, hotfix_dry_run_says_would);
+    tcase_add_test(tc, hotfix_needs_a_matching_line);
+    tcase_add_test(tc, entry_merge_comes_before_the_hotfix);
+    tcase_add_test(tc, hotfix_without_devices_keeps_the_original);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

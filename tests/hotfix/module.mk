@@ -1,0 +1,78 @@
+# Kernel hotfixes (lib/plan_hotfix.c, shim/hotfix.c) and the one plan
+# (lib/plan.c) the shim logs and doctor prints:
+#   check_plan         plans built in-process from fixture images and bundles,
+#                      their lines asserted (no subprocess, no fake driver)
+#   check_hotfix       the whole preload library under the tests/shim harness
+#   check_doctor_plan  `sageshim doctor` prints the lines the shim logs
+# Fixtures, under $(BUILD)/tests/hotfix: hotfix fatbins built from hotfix.cu
+# with one -D switch each (see its top), a bundle directory per fatbin, and
+# fixture modules carrying tests/shim/watched_orig.fatbin.
+HF := $(BUILD)/tests/hotfix
+HF_SHIM := $(BUILD)/tests/shim
+# The watched fixture's archs (tests/shim/module.mk), and a build without
+# sm_89/sm_120/PTX for the missing-architecture case.
+HF_ARCHS = $(SHIM_WATCHED_ARCHS)
+HF_ARCHS_NO120 := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a
+
+$(HF)/hotfix_good.fatbin: tests/hotfix/hotfix.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) $< -o $@
+$(HF)/hotfix_long.fatbin: tests/hotfix/hotfix.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) -DHOTFIX_LONG_N $< -o $@
+$(HF)/hotfix_threads.fatbin: tests/hotfix/hotfix.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) -DHOTFIX_FEWER_THREADS $< -o $@
+$(HF)/hotfix_scaleonly.fatbin: tests/hotfix/hotfix.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) -DHOTFIX_SCALE_ONLY $< -o $@
+$(HF)/hotfix_noarch.fatbin: tests/hotfix/hotfix.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS_NO120) $< -o $@
+
+# One bundle directory per hotfix fatbin: <name>/MANIFEST + hotfix_<name>.fatbin,
+# for the fixture _fused module.  kernels= and archs= as the fatbin has them.
+HF_KERNELS = 2
+HF_ARCHLIST = 80,89,90,120
+$(HF)/scaleonly/MANIFEST: HF_KERNELS = 1
+$(HF)/noarch/MANIFEST: HF_ARCHLIST = 80,90
+HF_BUNDLES := good long threads scaleonly noarch
+$(HF_BUNDLES:%=$(HF)/%/MANIFEST): $(HF)/%/MANIFEST: $(HF)/hotfix_%.fatbin
+	@mkdir -p $(dir $@)
+	cp $< $(dir $@)
+	printf 'label test@hotfix\nhotfix %s modules=*/sageattention/_fused*.so archs=%s kernels=%s sha256=%s\n' \
+	  $(notdir $<) $(HF_ARCHLIST) $(HF_KERNELS) $$(sha256sum $< | cut -d' ' -f1) > $@
+
+# Entry bundle and hotfix together, both for the watched _qattn_sm90 module:
+# the entry merge applies first, the hotfix to the resulting entries.
+$(HF)/both/MANIFEST: $(HF_SHIM)/watched_fixed.fatbin $(HF)/hotfix_good.fatbin
+	@mkdir -p $(dir $@)
+	cp $^ $(dir $@)
+	printf 'label test@both\nfatbin watched_fixed.fatbin module=_qattn_sm90 archs=90,120 kernels=2 sha256=%s\nhotfix hotfix_good.fatbin modules=*/sageattention/_qattn_sm90*.so archs=80,89,90,120 kernels=2 sha256=%s\n' \
+	  $$(sha256sum $(HF_SHIM)/watched_fixed.fatbin | cut -d' ' -f1) \
+	  $$(sha256sum $(HF)/hotfix_good.fatbin | cut -d' ' -f1) > $@
+
+# Fixture modules: the watched original image under the default
+# hotfix_modules glob (_fused) and the default modules glob (_qattn_sm90).
+HF_FUSED_SO := $(HF)/site/sageattention/_fused.cpython-312-x86_64-linux-gnu.so
+HF_QATTN_SO := $(HF)/site/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so
+$(HF_FUSED_SO) $(HF_QATTN_SO): tests/shim/module_image.c $(HF_SHIM)/watched_orig.fatbin
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -DFIXTURE_FATBIN='"$(HF_SHIM)/watched_orig.fatbin"' \
+	  $< -o $@ $(ALL_LDFLAGS)
+
+HF_FIXTURES := $(HF_BUNDLES:%=$(HF)/%/MANIFEST) $(HF)/both/MANIFEST $(HF_FUSED_SO) $(HF_QATTN_SO)
+
+$(HF)/check_plan: tests/hotfix/check_plan.c tests/testutil.h $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests $< -o $@ $(CORE_LIBS) $(CHECK_LIBS) $(ALL_LDFLAGS)
+
+$(HF)/check_hotfix $(HF)/check_doctor_plan: $(HF)/%: tests/hotfix/%.c tests/shim/harness.c \
+    tests/shim/harness.h tests/testutil.h $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests -I tests/shim $< tests/shim/harness.c \
+	  -o $@ $(CORE_LIBS) $(CHECK_LIBS) -ldl $(ALL_LDFLAGS)
+
+CHECK_PROGRAMS += $(HF)/check_plan $(HF)/check_hotfix $(HF)/check_doctor_plan
+CHECK_DEPS += $(HF_FIXTURES)
+fixtures: $(HF_FIXTURES)
