@@ -411,7 +411,8 @@ char *ss_manifest_format(const struct ss_manifest *m)
         return NULL;
     }
     t.s[0] = '\0';
-    append(&t, "# sageshim kernel bundle: one fatbin or hotfix line per file, checked when loaded\n");
+    append(&t, "# sageshim kernel bundle: one fatbin or hotfix line per file, checked when "
+              "loaded\n");
     if (m->label) {
         if (!*m->label || strpbrk(m->label, "\n\r#")) {
             free(t.s);

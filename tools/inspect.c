@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Bytes of the payload once decoded: the header's uncompressed size for
  * compressed entries, the stored size otherwise. */
@@ -222,7 +223,7 @@ static void write_image_json(struct json_writer *w, const char *path,
 
 static void inspect_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim inspect [--json] FILE...\n");
+    fprintf(out, "usage: sageshim inspect [--json] FILE|BUNDLE_DIR...\n");
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -271,6 +272,14 @@ int cmd_inspect(int argc, char **argv)
         const char *path = argv[i];
         if (strcmp(path, "--json") == 0)
             continue;
+        /* A directory: a bundle (its MANIFEST, hotfixes and what they cover). */
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            int s = inspect_bundle(path, as_json ? &w : NULL);
+            if (s > status)
+                status = s;
+            continue;
+        }
         uint8_t *bytes = NULL;
         size_t len = 0;
         struct ss_error err;

@@ -20,6 +20,11 @@ int cmd_run(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
+/* inspect: a bundle directory (inspect_bundle.c); w NULL: as text.
+ * Returns an exit status. */
+struct json_writer;
+int inspect_bundle(const char *dir, struct json_writer *w);
+
 /* doctor: the redirect plan of each module, as the shim would log it
  * (doctor_plan.c).  Returns the number of problems it printed. */
 struct ss_config;

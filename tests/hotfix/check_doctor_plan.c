@@ -113,6 +113,23 @@ START_TEST(a_refused_bundle_is_a_doctor_problem)
 }
 END_TEST
 
+/* `sageshim inspect DIR` on a bundle: its hotfix and the kernels it covers. */
+START_TEST(inspect_shows_a_bundles_hotfix_and_its_kernels)
+{
+    const char *args[] = { "inspect", harness_path("tests/hotfix/scaleonly"), NULL };
+    struct harness_opts plain = { .preload = 0 };
+    struct harness_result r;
+    ck_assert_int_eq(harness_run(harness_path("sageshim"), args, &plain, &r), 0);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "  hotfix hotfix_scaleonly.fatbin: for modules "
+                                "*/sageattention/_fused*.so, 1 kernels, intact\n"),
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "    covers shim_scale (sm_80,sm_89,sm_90a,"), "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "shim_shift"));
+    harness_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("doctor_plan");
@@ -121,6 +138,7 @@ int main(void)
     tcase_add_loop_test(tc, doctor_prints_the_lines_the_shim_logs, 0,
                         sizeof cases / sizeof cases[0]);
     tcase_add_test(tc, a_refused_bundle_is_a_doctor_problem);
+    tcase_add_test(tc, inspect_shows_a_bundles_hotfix_and_its_kernels);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
