@@ -55,5 +55,18 @@ for conf in redirect diagnose; do
         dlclose-first
 done
 
+# Hotfixes (tests/hotfix): the _fused fixture module with a hotfix bundle,
+# each lookup path; the hotfix images are loaded and unloaded with the originals.
+fused="$b/tests/hotfix/site/sageattention/_fused.cpython-312-x86_64-linux-gnu.so"
+if [ -e "$fused" ] && [ -e "$b/tests/hotfix/good/MANIFEST" ]; then
+    printf '[sageshim]\nmode = diagnose\nbundle = %s\n' "$b/tests/hotfix/good" > "$tmp/hotfix.conf"
+    for lookup in kernel enumerate module; do
+        run "runtime --lookup $lookup --threads 4 (hotfix)" hotfix "$b/tests/shim/client_runtime" \
+            --lookup "$lookup" --threads 4 "$fused" shim_scale _Z10shim_shiftILi4EEvPii
+    done
+    run "runtime --api module --threads 4 (hotfix)" hotfix "$b/tests/shim/client_runtime" \
+        --api module --threads 4 "$fused" shim_scale _Z10shim_shiftILi4EEvPii
+fi
+
 echo "valgrind: $runs runs, $failed failed"
 [ "$failed" -eq 0 ]
