@@ -395,6 +395,72 @@ START_TEST(forked_children_get_the_hotfix)
 }
 END_TEST
 
+/* ---- diagnose: launches past 32-bit offsets ---------------------------------- */
+
+#define TRANSPOSE "_Z25TransposePadPermuteKernelILj64ELj64ELb1E6__halfEvPT2_S2_jjjjjjj"
+#define TRANSPOSE_SO "tests/hotfix/site2/sageattention/_fused.cpython-312-x86_64-linux-gnu.so"
+/* "N,x_sn,x_sh,grid_x,grid_y,block_x" (client_fused.c): a fused-QKV view of
+ * 200,064 tokens (x_sn = 3*56*128), whose last token's offset passes 2^32,
+ * and a short one that stays below. */
+#define LONG_LAUNCH "200064,21504,128,3126,56,512"
+#define SHORT_LAUNCH "1000,21504,128,16,56,512"
+
+/* The premise, asked of lib/fused.h directly: the long launch wraps, the
+ * short one does not. */
+static void check_premise(void)
+{
+    void *x = NULL, *y = NULL;
+    unsigned n = 200064, x_sb = 0, x_sn = 21504, x_sh = 128, y_sb = 0, y_sd = 64, y_sh = 4096;
+    void *params[] = { &x, &y, &n, &x_sb, &x_sn, &x_sh, &y_sb, &y_sd, &y_sh };
+    const unsigned grid[3] = { 3126, 56, 1 }, short_grid[3] = { 16, 56, 1 }, block[3] = { 512, 1, 1 };
+    ck_assert_int_eq(ss_fused_launch_wraps(TRANSPOSE, params, grid, block), 1);
+    n = 1000;
+    ck_assert_int_eq(ss_fused_launch_wraps(TRANSPOSE, params, short_grid, block), 0);
+}
+
+static void run_fused(const char *const *env, const char *config, struct harness_result *r)
+{
+    const char *args[] = { harness_path(TRANSPOSE_SO), TRANSPOSE, LONG_LAUNCH, SHORT_LAUNCH,
+                           NULL };
+    struct harness_opts opts = { .preload = 1, .config = config, .env = env };
+    ck_assert_int_eq(harness_run(harness_path("tests/hotfix/client_fused"), args, &opts, r), 0);
+    ck_assert_msg(r->status == 0, "%s%s", r->out, r->shim_log);
+}
+
+START_TEST(diagnose_counts_wrapping_launches_all_hotfixed)
+{
+    check_premise();
+    struct harness_result r;
+    run_fused(on_90, config_for("tests/hotfix/transpose", "mode = diagnose\n"), &r);
+    ck_assert_msg(harness_count(r.shim_log, "]: hotfix " FUSED_BASE " (cuLibraryLoadData): sm_90 -> "
+                                            "test@transpose hotfix_transpose.fatbin: 1 of 1 "
+                                            "kernels replaced") == 1,
+                  "%s", r.shim_log);
+    ck_assert_int_eq(harness_count(r.shim_log, "launch dev=0 " TRANSPOSE " "), 2);
+    ck_assert_int_eq(harness_count(r.shim_log, " hotfix=yes result=0"), 2);
+    ck_assert_msg(harness_count(r.shim_log, "summary: 1 launches past 32-bit offsets, all "
+                                            "hotfixed") == 1,
+                  "%s", r.shim_log);
+    ck_assert_int_eq(harness_count(r.shim_log, "WARNING: "), 1);  /* only the attention one */
+    ck_assert_int_eq(harness_count(r.shim_log, "without the hotfix"), 0);
+    harness_free(&r);
+}
+END_TEST
+
+START_TEST(diagnose_warns_of_wrapping_launches_without_the_hotfix)
+{
+    const char *env[] = { "FAKECUDA_DEVICES=9.0", "SAGESHIM_HOTFIX=off", NULL };
+    struct harness_result r;
+    run_fused(env, config_for("tests/hotfix/transpose", "mode = diagnose\n"), &r);
+    ck_assert_int_eq(harness_count(r.shim_log, " hotfix=no result=0"), 2);
+    ck_assert_msg(harness_count(r.shim_log, "WARNING: 1 of 1 launches of SageAttention's _fused "
+                                            "kernels ran past 32-bit offsets without the hotfix, "
+                                            "so their output is wrong: " TRANSPOSE " (1).") == 1,
+                  "%s", r.shim_log);
+    harness_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hotfix");
@@ -413,6 +479,8 @@ int main(void)
     tcase_add_test(tc, the_installed_hotfix_applies_beside_a_users_bundle);
     tcase_add_loop_test(tc, concurrent_lookups_from_eight_threads, 0, NCLIENTS);
     tcase_add_test(tc, forked_children_get_the_hotfix);
+    tcase_add_test(tc, diagnose_counts_wrapping_launches_all_hotfixed);
+    tcase_add_test(tc, diagnose_warns_of_wrapping_launches_without_the_hotfix);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -61,7 +61,28 @@ $(HF_FUSED_SO) $(HF_QATTN_SO): tests/shim/module_image.c $(HF_SHIM)/watched_orig
 	$(CC) $(ALL_CFLAGS) -shared -DFIXTURE_FATBIN='"$(HF_SHIM)/watched_orig.fatbin"' \
 	  $< -o $@ $(ALL_LDFLAGS)
 
-HF_FIXTURES := $(HF_BUNDLES:%=$(HF)/%/MANIFEST) $(HF)/both/MANIFEST $(HF_FUSED_SO) $(HF_QATTN_SO)
+# A stand-in with a real _fused kernel name (fused_transpose.cu), original and
+# hotfix, for diagnose's count of launches past 32-bit offsets.
+$(HF)/transpose_orig.fatbin: tests/hotfix/fused_transpose.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) $< -o $@
+$(HF)/transpose/hotfix_transpose.fatbin: tests/hotfix/fused_transpose.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(HF_ARCHS) -DHOTFIX $< -o $@
+$(HF)/transpose/MANIFEST: $(HF)/transpose/hotfix_transpose.fatbin
+	printf 'label test@transpose\nhotfix %s modules=*/sageattention/_fused*.so archs=80,89,90,120 kernels=1 sha256=%s\n' \
+	  $(notdir $<) $$(sha256sum $< | cut -d' ' -f1) > $@
+HF_TRANSPOSE_SO := $(HF)/site2/sageattention/_fused.cpython-312-x86_64-linux-gnu.so
+$(HF_TRANSPOSE_SO): tests/shim/module_image.c $(HF)/transpose_orig.fatbin
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -DFIXTURE_FATBIN='"$(HF)/transpose_orig.fatbin"' \
+	  $< -o $@ $(ALL_LDFLAGS)
+$(HF)/client_fused: tests/hotfix/client_fused.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -ldl $(ALL_LDFLAGS)
+
+HF_FIXTURES := $(HF_BUNDLES:%=$(HF)/%/MANIFEST) $(HF)/both/MANIFEST $(HF_FUSED_SO) $(HF_QATTN_SO) \
+  $(HF)/transpose/MANIFEST $(HF_TRANSPOSE_SO) $(HF)/client_fused
 
 $(HF)/check_plan: tests/hotfix/check_plan.c tests/testutil.h $(CORE_LIB)
 	@mkdir -p $(dir $@)
