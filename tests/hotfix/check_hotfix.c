@@ -412,7 +412,8 @@ static void check_premise(void)
     void *x = NULL, *y = NULL;
     unsigned n = 200064, x_sb = 0, x_sn = 21504, x_sh = 128, y_sb = 0, y_sd = 64, y_sh = 4096;
     void *params[] = { &x, &y, &n, &x_sb, &x_sn, &x_sh, &y_sb, &y_sd, &y_sh };
-    const unsigned grid[3] = { 3126, 56, 1 }, short_grid[3] = { 16, 56, 1 }, block[3] = { 512, 1, 1 };
+    const unsigned grid[3] = { 3126, 56, 1 }, short_grid[3] = { 16, 56, 1 };
+    const unsigned block[3] = { 512, 1, 1 };
     ck_assert_int_eq(ss_fused_launch_wraps(TRANSPOSE, params, grid, block), 1);
     n = 1000;
     ck_assert_int_eq(ss_fused_launch_wraps(TRANSPOSE, params, short_grid, block), 0);
@@ -432,9 +433,9 @@ START_TEST(diagnose_counts_wrapping_launches_all_hotfixed)
     check_premise();
     struct harness_result r;
     run_fused(on_90, config_for("tests/hotfix/transpose", "mode = diagnose\n"), &r);
-    ck_assert_msg(harness_count(r.shim_log, "]: hotfix " FUSED_BASE " (cuLibraryLoadData): sm_90 -> "
-                                            "test@transpose hotfix_transpose.fatbin: 1 of 1 "
-                                            "kernels replaced") == 1,
+    ck_assert_msg(harness_count(r.shim_log, "]: hotfix " FUSED_BASE " (cuLibraryLoadData): "
+                                            "sm_90 -> test@transpose hotfix_transpose.fatbin: "
+                                            "1 of 1 kernels replaced") == 1,
                   "%s", r.shim_log);
     ck_assert_int_eq(harness_count(r.shim_log, "launch dev=0 " TRANSPOSE " "), 2);
     ck_assert_int_eq(harness_count(r.shim_log, " hotfix=yes result=0"), 2);
