@@ -107,7 +107,11 @@ struct ss_fused_wrap {
 };
 
 /* ss_fused_launch_wraps, also saying why (why may be NULL).  Allocates
- * nothing, prints nothing; a few dozen multiplications. */
+ * nothing, prints nothing; a few dozen multiplications.  Only threads that
+ * touch memory count (token reads and writes stop below N).  A batch
+ * stride the host truncated is recognized when the batch dimension encloses
+ * the others without a gap (contiguous tensors, fused-QKV views); a
+ * truncated stride of any other view reads as the small value it became. */
 int ss_fused_launch_check(const char *mangled_name, void *const *kernel_params,
                           const unsigned grid[3], const unsigned block[3],
                           struct ss_fused_wrap *why);
