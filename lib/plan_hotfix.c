@@ -217,8 +217,10 @@ void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
     const struct ss_container *hc = &himg->containers[0];
 
     /* The candidates: kernels the devices run that the hotfix names. */
+    int runs_somewhere = 0;
     for (size_t a = 0; a < plan->nhotfix_archs; a++) {
         const struct ss_entry *oe = running_entry(in, plan, plan->hotfix_archs[a]);
+        runs_somewhere |= oe != NULL;
         for (size_t k = 0; oe && oe->kernels_read && k < oe->nkernels; k++)
             if (hotfix_names(hc, oe->kernels[k].name) && add_kernel(plan, oe->kernels[k].name)) {
                 hotfix_reason(plan, "out of memory");
@@ -227,6 +229,10 @@ void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
                     plan->kernels[i].hotfixed = 0;
                 return;
             }
+    }
+    if (!runs_somewhere) {
+        hotfix_reason(plan, "the original has no code for the devices' archs");
+        return;
     }
     if (plan->nkernels == 0) {
         hotfix_reason(plan, "%s names none of its kernels", plan->hotfix_file->item->file);

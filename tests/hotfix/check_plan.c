@@ -367,6 +367,57 @@ START_TEST(hotfix_without_devices_keeps_the_original)
 }
 END_TEST
 
+/* The real corrected kernels (kernels/, build/kernels) against their
+ * 32-bit stand-in of the original: every one of the 44 replaced, on each
+ * arch SageAttention builds _fused for, and refused where it has no code. */
+START_TEST(the_shipped_hotfix_covers_all_44_kernels)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    struct ss_image index32;
+    ck_assert_int_eq(ss_read_file(build_path("kernels/sageshim_fused_index32.fatbin"), &bytes,
+                                  &len, &err), 0);
+    ck_assert_int_eq(ss_image_parse(bytes, len, &index32, &err), 0);
+    open_bundle("kernels", &hotfix_bundle, &have_hotfix, NULL, 0);
+    ck_assert(have_hotfix);
+    ck_assert_uint_eq(hotfix_bundle.nhotfixes, 1);
+
+    static const unsigned archs[] = { 90, 120 };
+    static const unsigned every[] = { 80, 86, 89, 90, 100, 120 }, old[] = { 75 };
+    const struct { const unsigned *devices; size_t n; const char *want; } cases[] = {
+        { every + 3, 1, "sageshim_fused.fatbin: 44 of 44 kernels replaced" },
+        { every, 6, "sageshim_fused.fatbin: 44 of 44 kernels replaced on every device" },
+        { old, 1, "sageshim_fused.fatbin: the original has no code for the devices' archs" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct ss_plan_input in = {
+            .module = MODULE, .api = "cuLibraryLoadData", .path = FUSED_PATH, .image = &index32,
+            .hotfix = 1, .archs = archs, .narchs = 2, .devices = cases[c].devices,
+            .ndevices = cases[c].n, .sources = { source_bundle, source_hotfixes, NULL },
+        };
+        struct ss_plan p;
+        struct lines l = { 0 };
+        ss_plan_redirect(&in, &p);
+        ss_plan_lines(&p, keep_line, &l);
+        ck_assert_uint_eq(l.n, 1);
+        ck_assert_msg(strstr(l.text[0], cases[c].want), "case %zu: %s", c, l.text[0]);
+        ck_assert_uint_eq(p.nkernels, c < 2 ? 44 : 0);
+        if (c < 2) {
+            ck_assert_msg(strncmp(l.text[0], "hotfix " MODULE " (cuLibraryLoadData): sm_",
+                                  strlen("hotfix " MODULE " (cuLibraryLoadData): sm_")) == 0,
+                          "%s", l.text[0]);
+            ck_assert_ptr_nonnull(strstr(l.text[0], " -> sageshim-fused@"));
+        } else {
+            ck_assert_ptr_nonnull(strstr(l.text[0], "keep original " MODULE));
+        }
+        ss_plan_free(&p);
+    }
+    ss_image_free(&index32);
+    free(bytes);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan");
@@ -385,6 +436,7 @@ int main(void)
     tcase_add_test(tc, hotfix_needs_a_matching_line);
     tcase_add_test(tc, entry_merge_comes_before_the_hotfix);
     tcase_add_test(tc, hotfix_without_devices_keeps_the_original);
+    tcase_add_test(tc, the_shipped_hotfix_covers_all_44_kernels);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

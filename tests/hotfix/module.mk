@@ -84,7 +84,10 @@ $(HF)/client_fused: tests/hotfix/client_fused.c
 HF_FIXTURES := $(HF_BUNDLES:%=$(HF)/%/MANIFEST) $(HF)/both/MANIFEST $(HF_FUSED_SO) $(HF_QATTN_SO) \
   $(HF)/transpose/MANIFEST $(HF_TRANSPOSE_SO) $(HF)/client_fused
 
-$(HF)/check_plan: tests/hotfix/check_plan.c tests/testutil.h $(CORE_LIB)
+# check_plan also reads the shipped hotfix (kernels/module.mk): the corrected
+# kernels against their 32-bit stand-in.
+$(HF)/check_plan: tests/hotfix/check_plan.c tests/testutil.h $(CORE_LIB) $(FUSED_MANIFEST) \
+    $(FUSED_TEST_FATBINS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests $< -o $@ $(CORE_LIBS) $(CHECK_LIBS) $(ALL_LDFLAGS)
 
