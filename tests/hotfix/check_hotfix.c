@@ -319,27 +319,39 @@ static void copy_file(const char *from, const char *to)
     free(bytes);
 }
 
+/* An installed-like tree: <dir>/prefix/lib/libsageshim.so (a copy) and
+ * <dir>/prefix/share/sageshim/kernels holding `files` from `from`.  Returns
+ * the library's path in lib. */
+static void install_tree(struct harness_result *r, const char *from, const char *const *files,
+                         char *lib, size_t len)
+{
+    char path[PATH_MAX];
+    const char *dirs[] = { "/prefix", "/prefix/lib", "/prefix/share", "/prefix/share/sageshim",
+                           "/prefix/share/sageshim/kernels" };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", r->dir, dirs[i]);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+    }
+    snprintf(lib, len, "%s/prefix/lib/libsageshim.so", r->dir);
+    copy_file(harness_path("libsageshim.so"), lib);
+    for (size_t i = 0; files[i]; i++) {
+        char src[PATH_MAX];
+        snprintf(src, sizeof src, "%s/%s", from, files[i]);
+        snprintf(path, sizeof path, "%s/prefix/share/sageshim/kernels/%s", r->dir, files[i]);
+        copy_file(harness_path(src), path);
+    }
+}
+
 /* A user's own `bundle` (entry fatbins only) does not drop the installed
  * bundle's hotfix: <libdir>/../share/sageshim/kernels still applies. */
 START_TEST(the_installed_hotfix_applies_beside_a_users_bundle)
 {
-    char hot[17], path[PATH_MAX], lib[PATH_MAX];
+    char hot[17], lib[PATH_MAX];
     image_id("tests/hotfix/hotfix_good.fatbin", hot);
     struct harness_result r;
     ck_assert_int_eq(harness_prepare(&r), 0);
-    const char *dirs[] = { "/prefix", "/prefix/lib", "/prefix/share", "/prefix/share/sageshim",
-                           "/prefix/share/sageshim/kernels" };
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", r.dir, dirs[i]);
-        ck_assert_int_eq(mkdir(path, 0755), 0);
-    }
-    snprintf(lib, sizeof lib, "%s/prefix/lib/libsageshim.so", r.dir);
-    copy_file(harness_path("libsageshim.so"), lib);
-    snprintf(path, sizeof path, "%s/prefix/share/sageshim/kernels/MANIFEST", r.dir);
-    copy_file(harness_path("tests/hotfix/good/MANIFEST"), path);
-    snprintf(path, sizeof path, "%s/prefix/share/sageshim/kernels/hotfix_good.fatbin", r.dir);
-    copy_file(harness_path("tests/hotfix/good/hotfix_good.fatbin"), path);
-
+    const char *files[] = { "MANIFEST", "hotfix_good.fatbin", NULL };
+    install_tree(&r, "tests/hotfix/good", files, lib, sizeof lib);
     const char *args[] = { harness_path(FUSED_SO), HARNESS_KERNEL_SCALE, HARNESS_KERNEL_SHIFT,
                            NULL };
     struct harness_opts opts = { .preload = 1, .library = lib, .env = on_90,
@@ -349,6 +361,38 @@ START_TEST(the_installed_hotfix_applies_beside_a_users_bundle)
     ck_assert_msg(harness_count(r.shim_log, "hotfix " FUSED_BASE " (cuLibraryLoadData): sm_90 -> "
                                             "test@hotfix hotfix_good.fatbin: 2 of 2 kernels "
                                             "replaced") == 1,
+                  "%s", r.shim_log);
+    ck_assert_int_eq(launches_from(&r, NULL, hot), 2);
+    harness_free(&r);
+}
+END_TEST
+
+/* The shipped corrected kernels (make's build/kernels), installed, with no
+ * configuration at all: a module whose _fused kernels are the 32-bit
+ * stand-in of the original gets all 44 hot-fixed, found the way the CUDA
+ * 12.9 runtime finds them (cuLibraryGetModule + cuModuleGetFunction). */
+START_TEST(the_shipped_hotfix_applies_with_no_configuration)
+{
+    char hot[17], lib[PATH_MAX];
+    image_id("kernels/sageshim_fused.fatbin", hot);
+    struct harness_result r;
+    ck_assert_int_eq(harness_prepare(&r), 0);
+    const char *files[] = { "MANIFEST", "sageshim_fused.fatbin", NULL };
+    install_tree(&r, "kernels", files, lib, sizeof lib);
+    const char *args[] = {
+        "--lookup", "module",
+        harness_path("tests/hotfix/site3/sageattention/_fused.cpython-312-x86_64-linux-gnu.so"),
+        "_Z25TransposePadPermuteKernelILj64ELj64ELb1E6__halfEvPT2_S2_jjjjjjj",
+        "_Z15MeanScaleKernelILj64ELb1E13__nv_bfloat16EvPT1_PaPfS4_fjjjjjjjjjjj",
+        NULL,
+    };
+    struct harness_opts opts = { .preload = 1, .library = lib, .env = on_90 };
+    ck_assert_int_eq(harness_run_in(harness_path(clients[0]), args, &opts, &r), 0);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.shim_log);
+    ck_assert_msg(harness_count(r.shim_log, "hotfix " FUSED_BASE " (cuLibraryLoadData): sm_90 -> "
+                                            "sageshim-fused@") == 1 &&
+                      harness_count(r.shim_log, " sageshim_fused.fatbin: 44 of 44 kernels "
+                                                "replaced") == 1,
                   "%s", r.shim_log);
     ck_assert_int_eq(launches_from(&r, NULL, hot), 2);
     harness_free(&r);
@@ -478,6 +522,7 @@ int main(void)
     tcase_add_loop_test(tc, modules_outside_hotfix_modules_are_untouched, 0, NCLIENTS);
     tcase_add_loop_test(tc, the_entry_merge_applies_first_then_the_hotfix, 0, NCLIENTS);
     tcase_add_test(tc, the_installed_hotfix_applies_beside_a_users_bundle);
+    tcase_add_test(tc, the_shipped_hotfix_applies_with_no_configuration);
     tcase_add_loop_test(tc, concurrent_lookups_from_eight_threads, 0, NCLIENTS);
     tcase_add_test(tc, forked_children_get_the_hotfix);
     tcase_add_test(tc, diagnose_counts_wrapping_launches_all_hotfixed);

@@ -81,8 +81,17 @@ $(HF)/client_fused: tests/hotfix/client_fused.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ -ldl $(ALL_LDFLAGS)
 
+# The 32-bit stand-in of the original 44 kernels (kernels/module.mk) in a
+# _fused module, for the shipped hotfix installed with no configuration.
+HF_REAL_SO := $(HF)/site3/sageattention/_fused.cpython-312-x86_64-linux-gnu.so
+$(HF_REAL_SO): tests/shim/module_image.c $(FUSED_OUT)/sageshim_fused_index32.fatbin
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -DFIXTURE_FATBIN='"$(FUSED_OUT)/sageshim_fused_index32.fatbin"' \
+	  $< -o $@ $(ALL_LDFLAGS)
+
 HF_FIXTURES := $(HF_BUNDLES:%=$(HF)/%/MANIFEST) $(HF)/both/MANIFEST $(HF_FUSED_SO) $(HF_QATTN_SO) \
-  $(HF)/transpose/MANIFEST $(HF_TRANSPOSE_SO) $(HF)/client_fused
+  $(HF)/transpose/MANIFEST $(HF_TRANSPOSE_SO) $(HF)/client_fused $(HF_REAL_SO) \
+  $(FUSED_FATBIN) $(FUSED_MANIFEST)
 
 # check_plan also reads the shipped hotfix (kernels/module.mk): the corrected
 # kernels against their 32-bit stand-in.
