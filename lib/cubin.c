@@ -1,7 +1,8 @@
 /* cubin.c: read what a CUDA ELF (cubin) says about itself and its kernels
  * (fatbin-format §4): ABI generation, SM and `a` variant, toolkit, and per
- * kernel the parameter table and launch constraints from .nv.info.<name>
- * plus static shared memory from .nv.shared.<name>. */
+ * kernel the parameter table and launch constraints from .nv.info.<name>,
+ * register counts from .nv.info, and static shared memory from
+ * .nv.shared.<name>. */
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ struct cubin_reader {
     struct ss_entry *entry;
     struct ss_error *err;
     struct ss_kernel **by_name;   /* kernels sorted by name, for lookups */
+    Elf_Data *symbols;            /* .symtab, for the global .nv.info's symbol indices */
+    size_t nsymbols;
+    size_t symbol_names;          /* its string table's section index */
 };
 
 static int check_ident(const uint8_t *bytes, size_t len, struct ss_error *err)
@@ -114,6 +118,9 @@ static int read_symbols(struct cubin_reader *r, Elf_Scn *symtab, const GElf_Shdr
     if (nkernels == 0)
         return 0;
 
+    r->symbols = data;
+    r->nsymbols = count;
+    r->symbol_names = sh->sh_link;
     struct ss_entry *e = r->entry;
     e->kernels = calloc(nkernels, sizeof *e->kernels);
     if (!e->kernels)
@@ -198,6 +205,37 @@ static int read_info_section(struct cubin_reader *r, const GElf_Shdr *sh,
     return 0;
 }
 
+/* Register counts from the global .nv.info (fatbin-format §4.3: REGCOUNT
+ * records {u32 symbol index, u32 value}).  Optional knowledge: a record
+ * that cannot be read leaves that kernel's count unknown, never fails the
+ * cubin. */
+static void read_register_counts(struct cubin_reader *r, const GElf_Shdr *sh)
+{
+    const uint8_t *data = section_bytes(r, sh);
+    if (!data || !r->symbols)
+        return;
+    size_t pos = 0;
+    struct ss_nvinfo_record rec;
+    struct ss_error ignored;
+    while (ss_nvinfo_next(data, sh->sh_size, &pos, &rec, &ignored) == 1) {
+        if (rec.attribute != SS_EIATTR_REGCOUNT || rec.format != SS_EIFMT_SVAL ||
+            rec.payload_len < 8)
+            continue;
+        uint32_t symbol, value;
+        memcpy(&symbol, rec.payload, 4);
+        memcpy(&value, rec.payload + 4, 4);
+        GElf_Sym sym;
+        if (symbol >= r->nsymbols || !gelf_getsym(r->symbols, (int)symbol, &sym))
+            continue;
+        const char *name = elf_strptr(r->elf, r->symbol_names, sym.st_name);
+        struct ss_kernel *k = name ? find_kernel(r, name) : NULL;
+        if (k && value > 0 && value <= 255) {
+            k->has_registers = 1;
+            k->registers = value;
+        }
+    }
+}
+
 static int read_sections(struct cubin_reader *r)
 {
     Elf_Scn *scn = NULL;
@@ -217,6 +255,8 @@ static int read_sections(struct cubin_reader *r)
                 k->has_static_smem = 1;
                 k->static_smem = sh.sh_size;
             }
+        } else if (strcmp(name, ".nv.info") == 0) {
+            read_register_counts(r, &sh);
         } else if (strcmp(name, ".nv.compat") == 0) {
             const uint8_t *data = section_bytes(r, &sh);
             if (data)

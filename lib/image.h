@@ -62,6 +62,8 @@ struct ss_kernel {
     unsigned max_cluster_rank; /* MAX_CLUSTER_RANK (0x3f); 0 = none */
     int has_static_smem;
     uint64_t static_smem;    /* size of .nv.shared.<name> */
+    int has_registers;
+    unsigned registers;      /* REGCOUNT (0x2f) in the global .nv.info, per thread */
 };
 
 /* What the cubin itself says, for ELF entries. */

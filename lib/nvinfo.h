@@ -25,6 +25,7 @@ enum ss_eiattr {
     SS_EIATTR_REQNTID = 0x10,
     SS_EIATTR_KPARAM_INFO = 0x17,
     SS_EIATTR_CBANK_PARAM_SIZE = 0x19,
+    SS_EIATTR_REGCOUNT = 0x2f,       /* global .nv.info: {u32 symbol, u32 registers} */
     SS_EIATTR_CUDA_API_VERSION = 0x37,
     SS_EIATTR_CTA_PER_CLUSTER = 0x3d,
     SS_EIATTR_EXPLICIT_CLUSTER = 0x3e,

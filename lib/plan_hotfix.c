@@ -5,14 +5,17 @@
  * that container of the hotfix file counts.  A hotfix kernel stands in for
  * the original when every launch the original admits is admitted by it too:
  *   - the same parameters (count, and each one's offset and size);
- *   - a thread limit (max threads, or 1024 when none) not below the
- *     original's; a required block size only when the original has the same;
+ *   - a thread limit (max threads, or 1024 when none; lower when the
+ *     registers per thread of both are known and leave room for fewer
+ *     threads) not below the original's; a required block size only when
+ *     the original has the same;
  *   - no more static shared memory than the original, so the dynamic shared
  *     memory a caller may give the original still fits (unknown for PTX:
  *     then refused unless the original's is unknown too);
  *   - the same cluster dimensions.
- * Register counts are not read by this library, so they cannot be compared;
- * the thread limit above is what registers would limit. */
+ * So a hotfix using more registers is refused only where that lowers the
+ * block size it can launch below one the original can (for SageAttention's
+ * _fused kernels, launched with up to 1024 threads: at most 64 registers). */
 #include "plan.h"
 
 #include <stdarg.h>
@@ -22,8 +25,10 @@
 
 #include "select.h"
 
-/* Hardware limit of threads per block on every arch CUDA 12/13 supports. */
+/* Hardware limits per block on every arch CUDA 12/13 supports: threads, and
+ * registers (allocated per thread in units of 8). */
 #define MAX_BLOCK_THREADS 1024u
+#define MAX_BLOCK_REGISTERS 65536u
 
 static unsigned long thread_limit(const struct ss_kernel *k)
 {
@@ -34,6 +39,14 @@ static unsigned long thread_limit(const struct ss_kernel *k)
         return (unsigned long)k->max_threads[0] * (k->max_threads[1] ? k->max_threads[1] : 1) *
                (k->max_threads[2] ? k->max_threads[2] : 1);
     return MAX_BLOCK_THREADS;
+}
+
+/* Threads per block the registers leave room for (whole warps). */
+static unsigned long register_limit(const struct ss_kernel *k)
+{
+    unsigned long per_warp = (k->registers + 7) / 8 * 8 * 32ul;
+    unsigned long threads = MAX_BLOCK_REGISTERS / per_warp * 32;
+    return threads < MAX_BLOCK_THREADS ? threads : MAX_BLOCK_THREADS;
 }
 
 /* Static shared memory, or -1 when the entry cannot say (PTX). */
@@ -72,8 +85,20 @@ static void compare_kernels(const struct ss_entry *oe, const struct ss_kernel *o
                  o->req_ntid[2]);
         return;
     }
-    if (thread_limit(h) < thread_limit(o)) {
-        snprintf(why, len, "max threads %lu < %lu", thread_limit(h), thread_limit(o));
+    unsigned long hl = thread_limit(h), ol = thread_limit(o);
+    int registers_known = h->has_registers && o->has_registers;
+    if (registers_known && register_limit(o) < ol)
+        ol = register_limit(o);
+    if (registers_known && register_limit(h) < hl) {
+        hl = register_limit(h);
+        if (hl < ol) {
+            snprintf(why, len, "max threads %lu < %lu (%u registers per thread, the original %u)",
+                     hl, ol, h->registers, o->registers);
+            return;
+        }
+    }
+    if (hl < ol) {
+        snprintf(why, len, "max threads %lu < %lu", hl, ol);
         return;
     }
     long long os = static_smem(oe, o), hs = static_smem(he, h);

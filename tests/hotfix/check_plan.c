@@ -418,6 +418,81 @@ START_TEST(the_shipped_hotfix_covers_all_44_kernels)
 }
 END_TEST
 
+/* ---- registers, on images built by hand ----------------------------------------- */
+
+/* One sm_90 cubin entry holding one kernel `k` (2 parameters). */
+static struct ss_param two_params[2] = { { 0, 0, 8, 0 }, { 1, 8, 4, 0 } };
+
+static void one_kernel_entry(struct ss_entry *e, struct ss_kernel *k, unsigned registers)
+{
+    memset(k, 0, sizeof *k);
+    k->name = "regs_kernel";
+    k->nparams = 2;
+    k->params = two_params;
+    k->has_registers = registers != 0;
+    k->registers = registers;
+    memset(e, 0, sizeof *e);
+    e->kind = SS_KIND_ELF;
+    e->sm = 90;
+    e->kernels_read = 1;
+    e->nkernels = 1;
+    e->kernels = k;
+}
+
+/* The plan's line for an original and a hotfix using that many registers. */
+static void plan_registers(unsigned orig_regs, unsigned hot_regs, char *line, size_t len)
+{
+    struct ss_kernel ok, hk;
+    struct ss_entry oe, he;
+    one_kernel_entry(&oe, &ok, orig_regs);
+    one_kernel_entry(&he, &hk, hot_regs);
+    struct ss_container oc = { .origin = SS_FROM_CONTAINER, .nentries = 1, .entries = &oe };
+    struct ss_container hc = { .origin = SS_FROM_CONTAINER, .nentries = 1, .entries = &he };
+    struct ss_image oimg = { .ncontainers = 1, .containers = &oc };
+    struct ss_manifest_item item = { .file = "regs.fatbin", .globs = { "*/_fused*.so" },
+                                     .nglobs = 1 };
+    struct ss_bundle_file hf = { .item = &item, .image = { .ncontainers = 1,
+                                                           .containers = &hc } };
+    hotfix_bundle = (struct ss_bundle){ .manifest = { .label = "test@regs" }, .nhotfixes = 1,
+                                        .hotfixes = &hf };
+    have_hotfix = 1;
+    static const unsigned archs[] = { 90 }, devices[] = { 90 };
+    struct ss_plan_input in = {
+        .module = "_fused.so", .api = "cuModuleLoadData", .path = "/x/_fused.so",
+        .image = &oimg, .hotfix = 1, .archs = archs, .narchs = 1, .devices = devices,
+        .ndevices = 1, .sources = { source_bundle, source_hotfixes, NULL },
+    };
+    struct ss_plan p;
+    struct lines l = { 0 };
+    ss_plan_redirect(&in, &p);
+    ss_plan_lines(&p, keep_line, &l);
+    have_hotfix = 0;   /* nothing of it is the teardown's to close */
+    ck_assert_uint_eq(l.n, 1);
+    snprintf(line, len, "%s", l.text[0]);
+    ss_plan_free(&p);
+}
+
+/* A block of 1024 threads needs at most 64 registers per thread (65,536 per
+ * block, allocated in units of 8): more lowers the block size the hotfix
+ * can launch below the original's. */
+START_TEST(registers_refuse_a_hotfix_that_admits_smaller_blocks)
+{
+    char line[2048];
+    plan_registers(32, 64, line, sizeof line);
+    ck_assert_msg(strstr(line, ": 1 of 1 kernels replaced"), "%s", line);
+    plan_registers(32, 72, line, sizeof line);
+    ck_assert_str_eq(line, "keep original _fused.so (cuModuleLoadData): hotfix test@regs "
+                           "regs.fatbin: 0 of 1 kernels replaced; kept regs_kernel: sm_90: max "
+                           "threads 896 < 1024 (72 registers per thread, the original 32)");
+    /* An original that itself admits only 512 threads: 72 registers are fine. */
+    plan_registers(128, 72, line, sizeof line);
+    ck_assert_msg(strstr(line, ": 1 of 1 kernels replaced"), "%s", line);
+    /* Unknown on either side: not compared. */
+    plan_registers(0, 200, line, sizeof line);
+    ck_assert_msg(strstr(line, ": 1 of 1 kernels replaced"), "%s", line);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan");
@@ -437,6 +512,7 @@ int main(void)
     tcase_add_test(tc, entry_merge_comes_before_the_hotfix);
     tcase_add_test(tc, hotfix_without_devices_keeps_the_original);
     tcase_add_test(tc, the_shipped_hotfix_covers_all_44_kernels);
+    tcase_add_test(tc, registers_refuse_a_hotfix_that_admits_smaller_blocks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
