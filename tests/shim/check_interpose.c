@@ -37,13 +37,7 @@ static void run(const char *client, struct setup setup, const char *const *args,
 static const char *original_sha(void)
 {
     static char hex[65];
-    uint8_t *bytes;
-    size_t len;
-    struct ss_error err;
-    ck_assert_int_eq(ss_read_file(harness_path("tests/shim/watched_orig.fatbin"), &bytes, &len,
-                                  &err), 0);
-    ss_sha256_hex(bytes, len, hex);
-    free(bytes);
+    harness_file_sha("tests/shim/watched_orig.fatbin", hex);
     return hex;
 }
 
