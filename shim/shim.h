@@ -18,6 +18,8 @@
  *   4 kernels.c        wrappers of the get-kernel/get-function calls
  *   4 launch.c         launch wrappers (handed out in diagnose mode only)
  *   4 repair.c         the PyInit_ wrapper of watched Python extension modules
+ *                      (the one file here that decides more than the mode:
+ *                      which extensions repair_modules names)
  *
  * 3 decision: what to do with an image, a kernel handle, a launch, a Python
  *   module, and what to report.
@@ -40,6 +42,9 @@
  *
  * Every file that holds a lock or a cache registers its own pthread_atfork
  * handler for the child; none calls another file's.
+ *
+ * Headers: this one (every file), interpose.h (layer 4, and real.c's next
+ * dlsym), policy.h (layers 3 and 2), repair.h (repair.c and repair_py.c).
  * hooks.def lists every driver function the shim calls or wraps. */
 #ifndef SAGESHIM_SHIM_H
 #define SAGESHIM_SHIM_H
