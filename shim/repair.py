@@ -63,7 +63,8 @@ FUSED_ENTRY_POINTS = (
 
 def in_package(module_name, state):
     return (isinstance(module_name, str)
-            and any(module_name.startswith(p + '.') for p in state['packages']))
+            and any(module_name == p or module_name.startswith(p + '.')
+                    for p in state['packages']))
 
 
 def watched(module_name, state):

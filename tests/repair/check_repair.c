@@ -468,6 +468,23 @@ START_TEST(wide_batch_stride_is_wrong_without_the_shim)
 }
 END_TEST
 
+/* A _fused built with multi-phase init hands its PyInit caller a definition:
+ * its entry points are wrapped at the package's next register_fake call (in
+ * SageAttention, core.py's, right after it bound quant's functions). */
+START_TEST(multi_phase_fused_is_split_too)
+{
+    struct run r;
+    run_python("fused_multi", WITH_SHIM, "repair = on", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count(r.out, "wrapped"), 0);
+    ck_assert_int_eq(count(r.out, "int8(b)"), 3);
+    ck_assert_int_eq(count(r.log, "a batch stride does not fit 32 bits"), 1);
+    run_python("fused_multi", WITHOUT_SHIM, "", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count(r.out, "wrapped"), 4);
+}
+END_TEST
+
 /* _fused is watched through repair_modules like the other extensions. */
 START_TEST(fused_not_in_repair_modules_is_left_alone)
 {
@@ -504,6 +521,7 @@ static Suite *repair_suite(void)
     tcase_add_test(tc, repair_py_passes_its_own_tests);
     tcase_add_test(tc, wide_batch_stride_is_split_under_the_shim);
     tcase_add_test(tc, wide_batch_stride_is_wrong_without_the_shim);
+    tcase_add_test(tc, multi_phase_fused_is_split_too);
     tcase_add_test(tc, fused_not_in_repair_modules_is_left_alone);
     suite_add_tcase(s, tc);
     return s;

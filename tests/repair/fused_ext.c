@@ -1,8 +1,12 @@
 /* fused_ext.c: fixture extension module standing in for SageAttention's
- * _fused (single-phase init, as pybind11 2.x builds it): its entry point
- * quant_per_block_int8_cuda forwards to the Python stand-in of the kernel,
- * sageattention._fused_impl.quant_per_block_int8_cuda, which reads strides
- * as the real host code does (32 bits). */
+ * _fused: its entry point quant_per_block_int8_cuda forwards to the Python
+ * stand-in of the kernel, sageattention._fused_impl.quant_per_block_int8_cuda,
+ * which reads strides as the real host code does (32 bits).
+ *
+ * Built twice: single-phase init (PyInit returns the module, as pybind11 2.x
+ * builds it) and, with -DFUSED_MULTI_PHASE, multi-phase init (PyInit returns
+ * the definition; the functions are added when the module is executed, as
+ * pybind11 3 builds it). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -26,6 +30,34 @@ static PyMethodDef fused_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+#ifdef FUSED_MULTI_PHASE
+static int fused_exec(PyObject *module)
+{
+    return PyModule_AddFunctions(module, fused_methods);
+}
+
+static PyModuleDef_Slot fused_slots[] = {
+    {Py_mod_exec, (void *)fused_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef fused_module = {
+    PyModuleDef_HEAD_INIT,
+    "_fused",
+    "sageshim test fixture: stand-in for SageAttention's _fused (multi-phase init)",
+    0,
+    NULL,
+    fused_slots,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__fused(void)
+{
+    return PyModuleDef_Init(&fused_module);
+}
+#else
 static struct PyModuleDef fused_module = {
     PyModuleDef_HEAD_INIT,
     "_fused",
@@ -42,3 +74,4 @@ PyMODINIT_FUNC PyInit__fused(void)
 {
     return PyModule_Create(&fused_module);
 }
+#endif

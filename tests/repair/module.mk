@@ -12,7 +12,9 @@ REPAIR_PACKAGES := broken/sageattention healthy/sageattention late/sageattention
 REPAIR_PY_SRCS := $(wildcard $(REPAIR_PACKAGES:%=tests/repair/%/*.py))
 REPAIR_FIXTURES := $(REPAIR_PY_SRCS:tests/repair/%=$(REPAIR_DIR)/%) \
                    $(REPAIR_PACKAGES:%=$(REPAIR_DIR)/%/_qattn_sm90$(REPAIR_EXT_SUFFIX)) \
-                   $(REPAIR_DIR)/fused/sageattention/_fused$(REPAIR_EXT_SUFFIX)
+                   $(REPAIR_DIR)/fused/sageattention/_fused$(REPAIR_EXT_SUFFIX) \
+                   $(REPAIR_PY_SRCS:tests/repair/fused/%=$(REPAIR_DIR)/fused_multi/%) \
+                   $(REPAIR_DIR)/fused_multi/sageattention/_fused$(REPAIR_EXT_SUFFIX)
 # An ASan-built shim needs the sanitizer runtime loaded first in python3.
 REPAIR_PRELOAD_FIRST := $(if $(findstring address,$(SANITIZE)),$(shell $(CC) -print-file-name=libasan.so))
 
@@ -28,6 +30,14 @@ $(REPAIR_DIR)/%/_qattn_sm90$(REPAIR_EXT_SUFFIX): tests/repair/qattn_ext.c
 $(REPAIR_DIR)/%/_fused$(REPAIR_EXT_SUFFIX): tests/repair/fused_ext.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -I $(REPAIR_PY_INCLUDE) $< -o $@
+
+# fused_multi/: the fused/ package with a _fused built for multi-phase init.
+$(REPAIR_DIR)/fused_multi/%.py: tests/repair/fused/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(REPAIR_DIR)/fused_multi/sageattention/_fused$(REPAIR_EXT_SUFFIX): tests/repair/fused_ext.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -DFUSED_MULTI_PHASE -I $(REPAIR_PY_INCLUDE) $< -o $@
 
 $(BUILD)/tests/repair/check_repair: tests/repair/check_repair.c tests/testutil.h \
 		| $(REPAIR_FIXTURES) $(BUILD)/libsageshim.so
