@@ -25,7 +25,6 @@
  * lookups are therefore never wrapped; other handles name their objects
  * themselves, so wrapped names are looked up with an ordinary call. */
 #include <dlfcn.h>
-#include <stdatomic.h>
 #include <stddef.h>
 
 #include "interpose.h"
