@@ -92,11 +92,7 @@ void shim_hotfix_detach(void *owner);
  * directory), opened on first use, those that have hotfix lines. */
 size_t shim_hotfix_bundles(const struct ss_bundle **out, size_t max);
 
-/* ---- fork: the child resets the locks of each file ---------------------------- */
-
-void shim_decide_after_fork(void);
-void shim_devices_after_fork(void);
-void shim_log_after_fork(void);
-void shim_registry_after_fork(void);
+/* Fork: each file that holds a lock or a cache registers its own
+ * pthread_atfork handler for the child (its constructor). */
 
 #endif

@@ -11,14 +11,12 @@
 
 enum api { API_LIBRARY, API_MODULE, API_MODULE_EX, API_FATBINARY, API_FILE, API_MODFILE };
 
-/* How a library's kernels are found (library APIs only). */
-enum lookup { LOOKUP_KERNEL, LOOKUP_ENUMERATE, LOOKUP_MODULE };
-
 struct run {
     const struct client_driver *driver;
     enum api api;
-    enum lookup lookup;
     int launch_ex;
+    int via_module;          /* CLIENT_VIA_MODULE */
+    int enumerate;           /* CLIENT_ENUMERATE */
     const void *image;       /* in-memory loads */
     const char *path;        /* file loads */
     char **kernels;
@@ -94,12 +92,40 @@ static int load(const struct run *run, void **handle)
     return 1;
 }
 
+/* CLIENT_ENUMERATE: the kernel of `library` whose name is `name`. */
+static int find_by_enumeration(const struct run *run, CUlibrary library, const char *name,
+                               CUkernel *kernel)
+{
+    const struct client_driver *d = run->driver;
+    if (!d->library_get_kernel_count || !d->library_enumerate_kernels || !d->kernel_get_name)
+        return missing("cuLibraryGetKernelCount/cuLibraryEnumerateKernels/cuKernelGetName");
+    unsigned count = 0;
+    CUresult r = d->library_get_kernel_count(&count, library);
+    if (r != CUDA_SUCCESS)
+        return fail("cuLibraryGetKernelCount", name, r);
+    CUkernel all[64];
+    if (count == 0 || count > 64)
+        return fail("cuLibraryGetKernelCount", name, CUDA_ERROR_NOT_FOUND);
+    r = d->library_enumerate_kernels(all, count, library);
+    if (r != CUDA_SUCCESS)
+        return fail("cuLibraryEnumerateKernels", name, r);
+    for (unsigned i = 0; i < count; i++) {
+        const char *found = NULL;
+        if (d->kernel_get_name(&found, all[i]) == CUDA_SUCCESS && found &&
+            strcmp(found, name) == 0) {
+            *kernel = all[i];
+            return 0;
+        }
+    }
+    return fail("cuKernelGetName", name, CUDA_ERROR_NOT_FOUND);
+}
+
 static int get_function(const struct run *run, void *handle, const char *name,
                         CUfunction *function)
 {
     const struct client_driver *d = run->driver;
     CUresult r;
-    if (is_library_api(run->api) && run->lookup == LOOKUP_MODULE) {
+    if (is_library_api(run->api) && run->via_module) {
         CUmodule module;
         if (!d->library_get_module || !d->module_get_function)
             return missing("cuLibraryGetModule/cuModuleGetFunction");
@@ -109,35 +135,18 @@ static int get_function(const struct run *run, void *handle, const char *name,
         r = d->module_get_function(function, module, name);
         return r == CUDA_SUCCESS ? 0 : fail("cuModuleGetFunction", name, r);
     }
-    if (is_library_api(run->api) && run->lookup == LOOKUP_ENUMERATE) {
-        CUkernel all[64];
-        unsigned count = 0;
-        if (!d->library_get_kernel_count || !d->library_enumerate_kernels ||
-            !d->kernel_get_name || !d->kernel_get_function)
-            return missing("cuLibraryEnumerateKernels/cuKernelGetName");
-        r = d->library_get_kernel_count(&count, (CUlibrary)handle);
-        if (r != CUDA_SUCCESS || count == 0 || count > 64)
-            return fail("cuLibraryGetKernelCount", name, r);
-        r = d->library_enumerate_kernels(all, count, (CUlibrary)handle);
-        if (r != CUDA_SUCCESS)
-            return fail("cuLibraryEnumerateKernels", name, r);
-        for (unsigned k = 0; k < count; k++) {
-            const char *found = NULL;
-            if (d->kernel_get_name(&found, all[k]) == CUDA_SUCCESS && found &&
-                strcmp(found, name) == 0) {
-                r = d->kernel_get_function(function, all[k]);
-                return r == CUDA_SUCCESS ? 0 : fail("cuKernelGetFunction", name, r);
-            }
-        }
-        return fail("cuKernelGetName", name, CUDA_ERROR_NOT_FOUND);
-    }
     if (is_library_api(run->api)) {
         CUkernel kernel;
         if (!d->library_get_kernel || !d->kernel_get_function)
             return missing("cuLibraryGetKernel/cuKernelGetFunction");
-        r = d->library_get_kernel(&kernel, (CUlibrary)handle, name);
-        if (r != CUDA_SUCCESS)
-            return fail("cuLibraryGetKernel", name, r);
+        if (run->enumerate) {
+            if (find_by_enumeration(run, (CUlibrary)handle, name, &kernel))
+                return 1;
+        } else {
+            r = d->library_get_kernel(&kernel, (CUlibrary)handle, name);
+            if (r != CUDA_SUCCESS)
+                return fail("cuLibraryGetKernel", name, r);
+        }
         r = d->kernel_get_function(function, kernel);
         return r == CUDA_SUCCESS ? 0 : fail("cuKernelGetFunction", name, r);
     }
@@ -266,7 +275,9 @@ static const void *module_image(const char *path, const char *which)
 
 int client_main(int argc, char **argv, const struct client_driver *driver)
 {
-    struct run run = {.driver = driver, .api = API_LIBRARY};
+    struct run run = {.driver = driver, .api = API_LIBRARY,
+                      .via_module = getenv("CLIENT_VIA_MODULE") != NULL,
+                      .enumerate = getenv("CLIENT_ENUMERATE") != NULL};
     const char *image_kind = "wrapper";
     int threads = 1;
     int i = 1;
@@ -286,14 +297,12 @@ int client_main(int argc, char **argv, const struct client_driver *driver)
                 return usage(argv[0]);
             run.launch_ex = strcmp(value, "ex") == 0;
         } else if (strcmp(argv[i - 1], "--lookup") == 0) {
-            if (strcmp(value, "kernel") == 0)
-                run.lookup = LOOKUP_KERNEL;
-            else if (strcmp(value, "enumerate") == 0)
-                run.lookup = LOOKUP_ENUMERATE;
-            else if (strcmp(value, "module") == 0)
-                run.lookup = LOOKUP_MODULE;
-            else
+            /* The same choices as CLIENT_ENUMERATE / CLIENT_VIA_MODULE. */
+            if (strcmp(value, "kernel") != 0 && strcmp(value, "enumerate") != 0 &&
+                strcmp(value, "module") != 0)
                 return usage(argv[0]);
+            run.enumerate = strcmp(value, "enumerate") == 0;
+            run.via_module = strcmp(value, "module") == 0;
         } else if (strcmp(argv[i - 1], "--threads") == 0) {
             threads = atoi(value);
             if (threads < 1 || threads > MAX_THREADS)

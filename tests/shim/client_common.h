@@ -21,10 +21,14 @@
  *   --launch   plain: cuLaunchKernel (default); ex: cuLaunchKernelEx with a
  *              cluster attribute 2,1,1
  *   --threads  run the whole sequence from N threads at once (default 1)
- *   --lookup   library APIs: how kernels are found - kernel: cuLibraryGetKernel
- *              (default); enumerate: cuLibraryGetKernelCount +
- *              cuLibraryEnumerateKernels + cuKernelGetName; module:
- *              cuLibraryGetModule + cuModuleGetFunction (the CUDA 12.9 runtime)
+ *   --lookup   library loads: how kernels are found - kernel: cuLibraryGetKernel
+ *              (default); enumerate and module: as CLIENT_ENUMERATE and
+ *              CLIENT_VIA_MODULE below (the command line, for every client)
+ *
+ * Environment (library loads only): CLIENT_VIA_MODULE finds kernels as the
+ * CUDA 12.9 runtime does (cuLibraryGetModule, then cuModuleGetFunction);
+ * CLIENT_ENUMERATE as enumeration does (cuLibraryGetKernelCount,
+ * cuLibraryEnumerateKernels, cuKernelGetName, then cuKernelGetFunction).
  *
  * Each kernel is launched once with grid 2,1,1 and block 64,1,1.  Output: "ok"
  * and exit 0, or one line per failure "FAIL <call>[(<kernel>)] = <CUresult>"
@@ -55,7 +59,7 @@ struct client_driver {
     CUresult (*launch_kernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                               unsigned, unsigned, CUstream, void **, void **);
     CUresult (*launch_kernel_ex)(const CUlaunchConfig *, CUfunction, void **, void **);
-    /* --lookup enumerate / module only (may be NULL otherwise). */
+    /* Only for --lookup enumerate / module (CLIENT_ENUMERATE / CLIENT_VIA_MODULE). */
     CUresult (*library_get_module)(CUmodule *, CUlibrary);
     CUresult (*library_get_kernel_count)(unsigned *, CUlibrary);
     CUresult (*library_enumerate_kernels)(CUkernel *, unsigned, CUlibrary);

@@ -1,6 +1,8 @@
 /* client_linked.c: calls the driver through symbols bound at link time
  * (-lcuda), as SageAttention's _qattn_sm90 does; a preloaded library that
- * exports the same names is called instead. */
+ * exports the same names is called instead.  Built twice: client_linked, and
+ * client_linked_ptds with CUDA_API_PER_THREAD_DEFAULT_STREAM, where cuda.h
+ * binds the launches to their _ptsz symbols. */
 #include "client_common.h"
 
 int main(int argc, char **argv)
