@@ -30,15 +30,10 @@ static const char *const clients[] = {
 /* First 16 hex digits of a file's sha256: the fake's image=<id>. */
 static void image_id(const char *rel, char id[17])
 {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    struct ss_error err = { 0 };
     char hex[65];
-    ck_assert_int_eq(ss_read_file(harness_path(rel), &bytes, &len, &err), 0);
-    ss_sha256_hex(bytes, len, hex);
+    harness_file_sha(rel, hex);
     memcpy(id, hex, 16);
     id[16] = '\0';
-    free(bytes);
 }
 
 static const char *config_for(const char *bundle, const char *extra)
