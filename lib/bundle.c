@@ -2,6 +2,7 @@
  * whole, hashed, and parsed before anything may use it; a file that fails
  * any of these is left out (and reported), never half used. */
 #include "bundle.h"
+#include "file.h"
 #include "sha256.h"
 #include "trust.h"
 
@@ -19,63 +20,14 @@
 /* Distinct kernel names counted per file; more is reported as a mismatch. */
 #define MAX_COUNTED_KERNELS 65536
 
-/* Read a regular file of at most `max` bytes.  Returns 0, or -1 with the
+/* Read a regular file of at most `max` bytes (file.h: never blocks, trust
+ * checked on the descriptor before reading).  Returns 0, or -1 with the
  * reason in why. */
 static int read_bounded(const char *path, size_t max, const struct ss_trust *trust,
                         uint8_t **bytes, size_t *len, char *why, size_t whylen)
 {
-    *bytes = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
-        close(fd);
-        return -1;
-    }
-    /* Checked on the open descriptor: what is read is what was checked. */
-    char untrusted[160];
-    if (trust && trust->secure && !ss_stat_trusted(&st, trust->uid, untrusted, sizeof untrusted)) {
-        snprintf(why, whylen, "refused in a setuid/setgid program: %s", untrusted);
-        close(fd);
-        return -1;
-    }
-    if ((uint64_t)st.st_size > max) {
-        snprintf(why, whylen, "%lld bytes, more than the %zu allowed", (long long)st.st_size, max);
-        close(fd);
-        return -1;
-    }
-    size_t room = (size_t)st.st_size;
-    uint8_t *buf = malloc(room ? room : 1);
-    if (!buf) {
-        snprintf(why, whylen, "out of memory for %zu bytes", room);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < room) {
-        ssize_t r = read(fd, buf + got, room - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r < 0)
-                snprintf(why, whylen, "cannot read: %s", strerror(errno));
-            else
-                snprintf(why, whylen, "file shrank while being read");
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *bytes = buf;
-    *len = got;
-    return 0;
+    struct ss_file_rules rules = { .max = max, .trust = trust };
+    return ss_file_read(path, &rules, bytes, len, NULL, why, whylen);
 }
 
 static char *join_path(const char *dir, const char *name)

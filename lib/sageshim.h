@@ -10,6 +10,8 @@
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   config.h   sageshim.conf, the environment, and where the file is looked up
  *   trust.h    secure execution: files a setuid/setgid program may read
+ *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
+ *   printable.h the one sanitiser for text printed from input (\xNN escapes)
  */
 #ifndef SAGESHIM_H
 #define SAGESHIM_H
@@ -23,5 +25,7 @@
 #include "bundle.h"
 #include "config.h"
 #include "trust.h"
+#include "file.h"
+#include "printable.h"
 
 #endif

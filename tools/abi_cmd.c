@@ -23,6 +23,11 @@ static int load_image(const char *path, struct loaded_image *li)
         return -1;
     }
     li->parsed = 1;
+    /* Entries left out (a decompression budget spent, a payload that could
+     * not be read) explain a "not comparable" below. */
+    for (size_t i = 0; i < li->image.nnotes; i++)
+        fprintf(stderr, "sageshim abi: %s: note: %s\n", ss_printable_str(path),
+                ss_printable_str(li->image.notes[i]));
     return 0;
 }
 
@@ -134,9 +139,16 @@ int cmd_abi(int argc, char **argv)
     }
     if (result.npairs == 0)
         printf("note: nothing to compare\n");
+    /* No kernel compared (nothing in common, or no entry could be read) is
+     * no evidence either way: neither "compatible" nor "INCOMPATIBLE". */
+    const char *verdict = status == EXIT_HEALTHY ? "compatible" : "INCOMPATIBLE";
+    if (result.ok + result.warn + result.fail == 0) {
+        status = EXIT_UNREADABLE;
+        verdict = "not comparable (no kernel was compared)";
+    }
     printf("summary: %zu comparison%s: %zu ok, %zu warn, %zu FAIL: %s\n",
            result.npairs, result.npairs == 1 ? "" : "s", result.ok, result.warn, result.fail,
-           status == EXIT_HEALTHY ? "compatible" : "INCOMPATIBLE");
+           verdict);
     abi_result_free(&result);
     unload_image(&orig);
     unload_image(&repl);

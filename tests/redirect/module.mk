@@ -8,7 +8,7 @@ RD_GENCODE := -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_120,co
 
 # The policy objects: everything in shim/ except the interposition files.
 POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o \
-  launchline.o)
+  launchline.o logfd.o)
 
 $(RD)/decide_probe: tests/redirect/decide_probe.c $(POLICY_OBJS) $(CORE_LIB)
 	@mkdir -p $(dir $@)
