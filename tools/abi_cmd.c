@@ -66,6 +66,29 @@ static void print_pair(const struct abi_pair *p, const struct ss_image *orig,
         printf("  %s\n", p->report.summary);
 }
 
+/* Kernels that got a verdict from an actual comparison: an entry whose
+ * kernels could not be read (its payload left compressed by a budget, or
+ * not a cubin) gives an "(entry)" FAIL that compares nothing. */
+static size_t kernels_compared(const struct abi_result *result, const struct ss_image *orig,
+                               const struct ss_image *repl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < result->npairs; i++) {
+        const struct abi_pair *p = &result->pairs[i];
+        const struct ss_entry *oe = &orig->containers[p->orig_container].entries[p->orig_entry];
+        if (!oe->kernels_read)
+            continue;
+        if (!p->has_replacement) {
+            n += oe->nkernels;   /* each one definitely lacks a replacement */
+            continue;
+        }
+        const struct ss_entry *re = &repl->containers[p->repl_container].entries[p->repl_entry];
+        if (re->kernels_read)
+            n += p->report.nverdicts;
+    }
+    return n;
+}
+
 static void abi_usage(FILE *out)
 {
     fprintf(out, "usage: sageshim abi ORIGINAL REPLACEMENT [--sm 90[,120]]\n");
@@ -142,7 +165,7 @@ int cmd_abi(int argc, char **argv)
     /* No kernel compared (nothing in common, or no entry could be read) is
      * no evidence either way: neither "compatible" nor "INCOMPATIBLE". */
     const char *verdict = status == EXIT_HEALTHY ? "compatible" : "INCOMPATIBLE";
-    if (result.ok + result.warn + result.fail == 0) {
+    if (kernels_compared(&result, &orig.image, &repl.image) == 0) {
         status = EXIT_UNREADABLE;
         verdict = "not comparable (no kernel was compared)";
     }

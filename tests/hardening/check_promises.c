@@ -331,6 +331,26 @@ START_TEST(decompression_stops_at_the_image_budget)
 }
 END_TEST
 
+START_TEST(decompression_stops_at_the_command_budget)
+{
+    /* What the tools set in main, smaller: the second entry passes it. */
+    ss_decompress_set_command_budget(300u << 20);
+    size_t len = 0;
+    uint8_t *bomb = bomb_container(2, &len);
+    ck_assert_ptr_nonnull(bomb);
+    struct ss_image img;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_image_parse(bomb, len, &img, &err), 0);
+    ck_assert_ptr_nonnull(img.containers[0].entries[0].data);
+    ck_assert_ptr_null(img.containers[0].entries[1].data);
+    ck_assert_msg(strstr(img.containers[0].entries[1].note,
+                         "the command's decompression budget of 300 MiB (256 MiB used)"),
+                  "%s", img.containers[0].entries[1].note);
+    ss_image_free(&img);
+    free(bomb);
+}
+END_TEST
+
 /* ---- case 10: control characters in the log ---- */
 
 START_TEST(escape_sequences_in_a_log_path_are_shown_escaped)
@@ -512,6 +532,7 @@ int main(void)
     TCase *bounds = tcase_create("bounded");
     tcase_set_timeout(bounds, 60);
     tcase_add_test(bounds, decompression_stops_at_the_image_budget);
+    tcase_add_test(bounds, decompression_stops_at_the_command_budget);
     tcase_add_test(bounds, readable_extent_stops_at_the_hole);
     tcase_add_test(bounds, container_claiming_unmapped_bytes_is_refused);
     tcase_add_test(bounds, text_and_elf_running_into_the_hole_are_refused);
