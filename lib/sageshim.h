@@ -12,6 +12,8 @@
  *   trust.h    secure execution: files a setuid/setgid program may read
  *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
  *   printable.h the one sanitiser for text printed from input (\xNN escapes)
+ *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
+ *   memprobe.h how much of an in-memory image is mapped and readable
  */
 #ifndef SAGESHIM_H
 #define SAGESHIM_H
@@ -27,5 +29,7 @@
 #include "trust.h"
 #include "file.h"
 #include "printable.h"
+#include "hashcache.h"
+#include "memprobe.h"
 
 #endif

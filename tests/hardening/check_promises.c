@@ -505,6 +505,105 @@ START_TEST(secure_mode_refuses_a_symlinked_bundle_file_before_reading)
 }
 END_TEST
 
+/* ---- the bundle hash cache: once per file version, never trusted blindly ---- */
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_read_file(from, &bytes, &len, &err), 0);
+    FILE *f = fopen(to, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(to, mode), 0);
+    free(bytes);
+}
+
+/* Replace every hash in the cache file by zeros (same keys). */
+static void forge_cache(const char *cache, mode_t mode)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_read_file(cache, &bytes, &len, &err), 0);
+    char *text = (char *)bytes;
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char *end = strchr(line, '\n');
+        ck_assert_ptr_nonnull(end);
+        ck_assert_int_gt(end - line, 64);
+        memset(end - 64, '0', 64);
+    }
+    FILE *f = fopen(cache, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(chmod(cache, mode), 0);
+    free(bytes);
+}
+
+static size_t open_count(const char *dir, const struct ss_trust *trust, struct diags *d)
+{
+    struct ss_bundle b;
+    struct ss_error err = { 0 };
+    d->text[0] = '\0';
+    ck_assert_int_eq(ss_bundle_open_trusted(dir, &b, trust, collect, d, &err), 0);
+    size_t n = b.nfiles;
+    ss_bundle_close(&b);
+    return n;
+}
+
+START_TEST(bundle_hashes_are_cached_per_file_version_never_in_secure_mode)
+{
+    char dir[PATH_MAX], bundle[PATH_MAX + 16], file[PATH_MAX + 64], cache[PATH_MAX + 64];
+    char from[PATH_MAX + 64];
+    temp_dir(dir, sizeof dir);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    setenv("XDG_CACHE_HOME", dir, 1);
+    snprintf(cache, sizeof cache, "%s/sageshim/bundle-hashes", dir);
+    snprintf(bundle, sizeof bundle, "%s/b", dir);
+    ck_assert_int_eq(mkdir(bundle, 0755), 0);
+    const char *names[] = { "MANIFEST", "watched_fixed.fatbin" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(from, sizeof from, "tests/hardening/bundle/%s", names[i]);
+        snprintf(file, sizeof file, "%s/%s", bundle, names[i]);
+        copy_file(harness_path(from), file, 0644);
+    }
+    struct diags d;
+    struct ss_trust secure = { .secure = 1, .uid = getuid() };
+
+    /* The first open hashes and remembers. */
+    ck_assert_uint_eq(open_count(bundle, NULL, &d), 1);
+    ck_assert_int_eq(access(cache, R_OK), 0);
+    /* The next one takes the remembered hash, not the file's: a forged
+     * entry in our own cache file is believed (it only saves time)... */
+    forge_cache(cache, 0600);
+    ck_assert_uint_eq(open_count(bundle, NULL, &d), 0);
+    ck_assert_msg(strstr(d.text, "sha256 mismatch") && strstr(d.text, "file 000000000000..."),
+                  "%s", d.text);
+    /* ...never in secure mode... */
+    ck_assert_uint_eq(open_count(bundle, &secure, &d), 1);
+    /* ...nor when others could have written the cache. */
+    forge_cache(cache, 0666);
+    ck_assert_uint_eq(open_count(bundle, NULL, &d), 1);
+    /* A changed file (its ctime moves) is hashed again. */
+    forge_cache(cache, 0600);
+    ck_assert_int_eq(chmod(file, 0600), 0);
+    ck_assert_uint_eq(open_count(bundle, NULL, &d), 1);
+    unsetenv("XDG_CACHE_HOME");
+    unlink(cache);
+    snprintf(cache, sizeof cache, "%s/sageshim", dir);
+    rmdir(cache);
+    for (int i = 0; i < 2; i++) {
+        snprintf(file, sizeof file, "%s/%s", bundle, names[i]);
+        unlink(file);
+    }
+    rmdir(bundle);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("promises");
@@ -534,6 +633,7 @@ int main(void)
     tcase_add_test(bounds, container_claiming_unmapped_bytes_is_refused);
     tcase_add_test(bounds, text_and_elf_running_into_the_hole_are_refused);
     tcase_add_test(bounds, secure_mode_refuses_a_symlinked_bundle_file_before_reading);
+    tcase_add_test(bounds, bundle_hashes_are_cached_per_file_version_never_in_secure_mode);
     suite_add_tcase(s, bounds);
     return run_suite(s);
 }
