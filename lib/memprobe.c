@@ -25,7 +25,7 @@ static size_t page_size(void)
  * -1 when the system call is not available. */
 static long probe_vm(uintptr_t *addrs, size_t count)
 {
-    static char sink[PROBE_BATCH];
+    char sink[PROBE_BATCH];   /* per call: probes run on any thread */
     struct iovec local = { sink, count };
     struct iovec remote[PROBE_BATCH];
     for (size_t i = 0; i < count; i++) {
