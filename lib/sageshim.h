@@ -14,6 +14,8 @@
  *   printable.h the one sanitiser for text printed from input (\xNN escapes)
  *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
  *   memprobe.h how much of an in-memory image is mapped and readable
+ *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
+ *              index arithmetic wrap (diagnose)?
  */
 #ifndef SAGESHIM_H
 #define SAGESHIM_H
@@ -31,5 +33,6 @@
 #include "printable.h"
 #include "hashcache.h"
 #include "memprobe.h"
+#include "fused.h"
 
 #endif
