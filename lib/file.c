@@ -89,8 +89,8 @@ int ss_file_read(const char *path, const struct ss_file_rules *rules, uint8_t **
     int fd = open(path, flags);
     if (fd < 0) {
         if (errno == ELOOP && (flags & O_NOFOLLOW))
-            snprintf(why, whylen, "%sa symbolic link, refused",
-                     secure ? "refused in a setuid/setgid program: " : "");
+            snprintf(why, whylen, "%s", secure ? "refused in a setuid/setgid program: a symbolic link"
+                                               : "a symbolic link (not followed)");
         else
             snprintf(why, whylen, "cannot open: %s", strerror(errno));
         return -1;

@@ -58,7 +58,8 @@ static int is_hex64(const char *s)
 
 static void parse_lines(struct ss_hash_cache *c, char *text)
 {
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;   /* strtok_r: the program may be in strtok on another thread */
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         struct ss_hash_entry e;
         char hex[80];
         if (sscanf(line, "v1 %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %79s",
