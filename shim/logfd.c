@@ -182,7 +182,14 @@ void shim_logfd_write(const char *line, size_t len)
         write_all(fd, line, len);
 }
 
-void shim_logfd_after_fork(void)
+/* A child forked while another thread was reopening starts with the lock
+ * free (shim.h: each file that holds a lock resets its own). */
+static void reopen_lock_in_child(void)
 {
     pthread_mutex_init(&reopen_lock, NULL);
+}
+
+__attribute__((constructor)) static void logfd_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reopen_lock_in_child);
 }

@@ -13,7 +13,4 @@ void shim_logfd_open(const char *path);
  * program had then), never killed by SIGPIPE. */
 void shim_logfd_write(const char *line, size_t len);
 
-/* In a forked child: the lock that guards reopening starts free. */
-void shim_logfd_after_fork(void);
-
 #endif
