@@ -347,4 +347,23 @@ else
     say "NOTE tests/gpu/repair/run.sh not present: repair suite not run"
 fi
 
+# ---- The hotfix suite (tests/gpu/hotfix/, issue 13) ------------------------------
+
+if over_budget; then
+    fail "hotfix suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+else
+    timeout -k 5 600 env PYTHON="$PYTHON" sh tests/gpu/hotfix/run.sh >"$LOGDIR/hotfix.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/hotfix.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/hotfix.out"; then
+        fail "hotfix suite" "tests/gpu/hotfix/run.sh: $(verdict "$rc")"
+    fi
+fi
+
 finish
