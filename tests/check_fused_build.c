@@ -1,13 +1,13 @@
 /* check_fused_build: the corrected _fused kernels built by kernels/module.mk
- * stand in for SageAttention's originals kernel by kernel.  Every expected
- * value below is a fact of /work/shared/docs/sageattention-fused.md (the
- * tables of §3.1-§6.2, launch shapes of §3.3-§6.3, §10, §11), not read
- * from the build:
- *   - each architecture's entry holds exactly the spec's 44 mangled names,
- *     with the spec's parameter counts, offsets, sizes and total size;
- *   - no thread limit, required block size or cluster dimensions;
+ * stand in for SageAttention's originals kernel by kernel.  Expected values
+ * are the specification's (/work/shared/docs/sageattention-fused.md), as the
+ * core library's table of the 44 kernels (lib/fused_table.c) states them,
+ * never read from the build:
+ *   - each architecture's entry holds exactly the 44 mangled names, with
+ *     the parameter counts, offsets, sizes and total size of §3.2-§6.2;
+ *   - no thread limit, required block size or cluster dimensions (§10);
  *   - static shared memory as the original's (1 KiB reserved prefix from
- *     sm_90 on, §11), registers that admit the spec's block sizes;
+ *     sm_90 on, §11), registers that admit the host's block sizes;
  *   - the 32-bit stand-in of the original has the identical kernel table;
  *   - the MANIFEST names the fatbin with its SHA-256;
  *   - the software E4M3 conversion used below sm_89 rounds like
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "fused.h"
 #include "image.h"
 #include "image_fixtures.h"
 #include "nvinfo.h"
@@ -29,133 +30,25 @@
 
 #include "../kernels/fused/e4m3_soft.h"
 
-/* ---- the spec's facts ---- */
+/* ---- the spec's facts: lib/fused_table.c, plus the launch block sizes ---- */
 
-enum family { QUANT_INT8, SUB_MEAN, TRANSPOSE, MEAN_SCALE, NFAMILIES };
+#define NKERNELS ((size_t)SS_FUSED_NKERNELS)
 
-/* Parameter tables, §3.2, §4.2, §5.2, §6.2. */
-static const struct layout {
-    unsigned nparams, param_size;
-    unsigned offset[16], size[16];
-} layouts[NFAMILIES] = {
-    [QUANT_INT8] = { 16, 80,
-                     { 0, 8, 16, 24, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76 },
-                     { 8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4 } },
-    [SUB_MEAN] = { 12, 60,
-                   { 0, 8, 16, 24, 28, 32, 36, 40, 44, 48, 52, 56 },
-                   { 8, 8, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4 } },
-    [TRANSPOSE] = { 9, 44,
-                    { 0, 8, 16, 20, 24, 28, 32, 36, 40 },
-                    { 8, 8, 4, 4, 4, 4, 4, 4, 4 } },
-    [MEAN_SCALE] = { 16, 80,
-                     { 0, 8, 16, 24, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76 },
-                     { 8, 8, 8, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4 } },
-};
-
-/* One kernel: name, family, static shared memory as the sm_90a ELF section
- * and as logical use (0, 0: no section), threads per block of its launch. */
-struct fused_kernel {
-    const char *name;
-    enum family family;
-    unsigned smem_sm90a, smem_logical;
-    unsigned block;
-};
-
-static const struct fused_kernel kernels[] = {
-    /* Copied from the spec's tables: QuantInt8Kernel <D, BS, NP, SM, SUB, T> (§3.1),
-     * block BS*(D/8)/NP; SubMeanKernel <D, BS, 1, T> (§4.1), no shared memory,
-     * block 1,024 (§4.3); TransposePadPermuteKernel <D, 64, true, T> (§5.1),
-     * block 8*D (§5.3); MeanScaleKernel <64, SUB, T> (§6.1), block 256 (§6.3). */
-    { "_Z15QuantInt8KernelILj64ELj16ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 128 },
-    { "_Z15QuantInt8KernelILj64ELj16ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 128 },
-    { "_Z15QuantInt8KernelILj64ELj32ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 256 },
-    { "_Z15QuantInt8KernelILj64ELj32ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 256 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb0ELb1E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb0ELb1E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb1ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj64ELj1ELb1ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb0ELb1E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb0ELb1E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb1ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj64ELj128ELj1ELb1ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj16ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 256 },
-    { "_Z15QuantInt8KernelILj128ELj16ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 256 },
-    { "_Z15QuantInt8KernelILj128ELj32ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj128ELj32ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 512 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb0ELb1E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb0ELb1E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb1ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj64ELj1ELb1ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb0ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb0ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb0ELb1E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb0ELb1E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb1ELb0E6__halfEvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z15QuantInt8KernelILj128ELj128ELj2ELb1ELb0E13__nv_bfloat16EvPT4_S2_PaPffjjjjjjjjjjj",
-      QUANT_INT8, 1156, 132, 1024 },
-    { "_Z13SubMeanKernelILj64ELj128ELj1E6__halfEvPT2_S2_PS0_jjjjjjjjj",
-      SUB_MEAN, 0, 0, 1024 },
-    { "_Z13SubMeanKernelILj64ELj128ELj1E13__nv_bfloat16EvPT2_S2_P6__halfjjjjjjjjj",
-      SUB_MEAN, 0, 0, 1024 },
-    { "_Z13SubMeanKernelILj128ELj64ELj1E6__halfEvPT2_S2_PS0_jjjjjjjjj",
-      SUB_MEAN, 0, 0, 1024 },
-    { "_Z13SubMeanKernelILj128ELj64ELj1E13__nv_bfloat16EvPT2_S2_P6__halfjjjjjjjjj",
-      SUB_MEAN, 0, 0, 1024 },
-    { "_Z25TransposePadPermuteKernelILj64ELj64ELb1E6__halfEvPT2_S2_jjjjjjj",
-      TRANSPOSE, 17408, 16384, 512 },
-    { "_Z25TransposePadPermuteKernelILj64ELj64ELb1E13__nv_bfloat16EvPT2_S2_jjjjjjj",
-      TRANSPOSE, 17408, 16384, 512 },
-    { "_Z25TransposePadPermuteKernelILj128ELj64ELb1E6__halfEvPT2_S2_jjjjjjj",
-      TRANSPOSE, 33792, 32768, 1024 },
-    { "_Z25TransposePadPermuteKernelILj128ELj64ELb1E13__nv_bfloat16EvPT2_S2_jjjjjjj",
-      TRANSPOSE, 33792, 32768, 1024 },
-    { "_Z15MeanScaleKernelILj64ELb0E6__halfEvPT1_PaPfS4_fjjjjjjjjjjj",
-      MEAN_SCALE, 1284, 260, 256 },
-    { "_Z15MeanScaleKernelILj64ELb0E13__nv_bfloat16EvPT1_PaPfS4_fjjjjjjjjjjj",
-      MEAN_SCALE, 1284, 260, 256 },
-    { "_Z15MeanScaleKernelILj64ELb1E6__halfEvPT1_PaPfS4_fjjjjjjjjjjj",
-      MEAN_SCALE, 1416, 392, 256 },
-    { "_Z15MeanScaleKernelILj64ELb1E13__nv_bfloat16EvPT1_PaPfS4_fjjjjjjjjjjj",
-      MEAN_SCALE, 1416, 392, 256 },
-};
-#define NKERNELS (sizeof kernels / sizeof kernels[0])
+/* Threads per block of the host's launch: QuantInt8 and SubMean
+ * BS*(D/8)/NP (§3.1, §4.1), Transpose 8*D (§5.3), MeanScale 256 (§6.3). */
+static unsigned launch_block(const struct ss_fused_kernel *k)
+{
+    switch (k->kind) {
+    case SS_FUSED_QUANT_INT8:
+    case SS_FUSED_SUB_MEAN:
+        return k->bs * (k->d / 8) / k->np;
+    case SS_FUSED_TRANSPOSE:
+        return 8 * k->d;
+    case SS_FUSED_MEAN_SCALE:
+        return 256;
+    }
+    return 0;
+}
 
 /* The entries kernels/module.mk builds, in nvcc's order: SASS for every
  * architecture SageAttention builds _fused for, PTX of compute_120. */
@@ -236,25 +129,27 @@ static void assert_kernel_names(const struct ss_entry *e, const char *what)
     ck_assert_msg(e->nkernels == NKERNELS, "%s %s: %zu kernels, expected %zu", what, arch,
                   e->nkernels, NKERNELS);
     for (size_t k = 0; k < NKERNELS; k++)
-        ck_assert_msg(ss_entry_find_kernel(e, kernels[k].name) != NULL, "%s %s: no %s", what,
-                      arch, kernels[k].name);
+        ck_assert_msg(ss_entry_find_kernel(e, ss_fused_kernels[k].name) != NULL,
+                      "%s %s: no %s", what, arch, ss_fused_kernels[k].name);
 }
 
-static void assert_layout(const struct ss_entry *e, const struct fused_kernel *fk,
+static void assert_layout(const struct ss_entry *e, const struct ss_fused_kernel *fk,
                           const char *what)
 {
     char arch[32];
     arch_label(e, arch, sizeof arch);
     const struct ss_kernel *k = ss_entry_find_kernel(e, fk->name);
     ck_assert_ptr_nonnull(k);
-    const struct layout *l = &layouts[fk->family];
+    const struct ss_fused_layout *l = fk->layout;
     ck_assert_msg(k->nparams == l->nparams, "%s %s %s: %u params, expected %u", what, arch,
                   fk->name, k->nparams, l->nparams);
     for (unsigned p = 0; p < l->nparams; p++) {
         ck_assert_uint_eq(k->params[p].ordinal, p);
-        ck_assert_msg(k->params[p].offset == l->offset[p] && k->params[p].size == l->size[p],
-                      "%s %s %s: param %u at %u/%u, expected %u/%u", what, arch, fk->name, p,
-                      k->params[p].offset, k->params[p].size, l->offset[p], l->size[p]);
+        ck_assert_msg(k->params[p].offset == l->params[p].offset &&
+                          k->params[p].size == l->params[p].size,
+                      "%s %s %s: param %u (%s) at %u/%u, expected %u/%u", what, arch, fk->name,
+                      p, l->params[p].name, k->params[p].offset, k->params[p].size,
+                      l->params[p].offset, l->params[p].size);
     }
     if (e->kind == SS_KIND_ELF)
         ck_assert_msg(k->has_param_size && k->param_size == l->param_size,
@@ -284,7 +179,7 @@ START_TEST(parameter_layouts_and_limits_are_the_originals)
     const struct ss_container *c = only_container(&fused, "sageshim_fused.fatbin");
     for (size_t i = 0; i < c->nentries; i++)
         for (size_t k = 0; k < NKERNELS; k++)
-            assert_layout(&c->entries[i], &kernels[k], "sageshim_fused.fatbin");
+            assert_layout(&c->entries[i], &ss_fused_kernels[k], "sageshim_fused.fatbin");
 }
 END_TEST
 
@@ -300,16 +195,17 @@ START_TEST(static_shared_memory_is_the_originals)
         char arch[32];
         arch_label(e, arch, sizeof arch);
         for (size_t n = 0; n < NKERNELS; n++) {
-            const struct ss_kernel *k = ss_entry_find_kernel(e, kernels[n].name);
+            const struct ss_kernel *k = ss_entry_find_kernel(e, ss_fused_kernels[n].name);
             ck_assert_ptr_nonnull(k);
-            if (kernels[n].smem_logical == 0) {
+            const struct ss_fused_kernel *fk = &ss_fused_kernels[n];
+            if (fk->static_smem == 0) {
                 ck_assert_msg(!k->has_static_smem, "%s %s: has a .nv.shared section", arch,
-                              kernels[n].name);
+                              ss_fused_kernels[n].name);
                 continue;
             }
-            unsigned expect = e->sm >= 90 ? kernels[n].smem_sm90a : kernels[n].smem_logical;
+            unsigned expect = fk->static_smem + (e->sm >= 90 ? SS_FUSED_SMEM_RESERVED : 0);
             ck_assert_msg(k->has_static_smem && k->static_smem == expect,
-                          "%s %s: static smem %llu, expected %u", arch, kernels[n].name,
+                          "%s %s: static smem %llu, expected %u", arch, ss_fused_kernels[n].name,
                           (unsigned long long)k->static_smem, expect);
         }
     }
@@ -379,11 +275,12 @@ START_TEST(registers_admit_the_launch_block)
         char arch[32];
         arch_label(e, arch, sizeof arch);
         for (size_t n = 0; n < NKERNELS; n++) {
-            unsigned regs = register_count(e, kernels[n].name);
+            unsigned regs = register_count(e, ss_fused_kernels[n].name);
             unsigned allocated = (regs + 7) / 8 * 8;
-            ck_assert_msg(regs > 0 && allocated * kernels[n].block <= 65536,
-                          "%s %s: %u registers x %u threads", arch, kernels[n].name, regs,
-                          kernels[n].block);
+            unsigned block = launch_block(&ss_fused_kernels[n]);
+            ck_assert_msg(block > 0 && regs > 0 && allocated * block <= 65536,
+                          "%s %s: %u registers x %u threads", arch,
+                          ss_fused_kernels[n].name, regs, block);
         }
     }
 }
@@ -405,12 +302,12 @@ START_TEST(index32_standin_has_the_identical_kernel_table)
                       "index32 entry %zu differs in architecture from %s", i, arch);
         assert_kernel_names(eb, "sageshim_fused_index32.fatbin");
         for (size_t n = 0; n < NKERNELS; n++) {
-            assert_layout(eb, &kernels[n], "sageshim_fused_index32.fatbin");
-            const struct ss_kernel *ka = ss_entry_find_kernel(ea, kernels[n].name);
-            const struct ss_kernel *kb = ss_entry_find_kernel(eb, kernels[n].name);
+            assert_layout(eb, &ss_fused_kernels[n], "sageshim_fused_index32.fatbin");
+            const struct ss_kernel *ka = ss_entry_find_kernel(ea, ss_fused_kernels[n].name);
+            const struct ss_kernel *kb = ss_entry_find_kernel(eb, ss_fused_kernels[n].name);
             ck_assert_msg(ka->has_static_smem == kb->has_static_smem &&
                               ka->static_smem == kb->static_smem,
-                          "%s %s: static smem differs", arch, kernels[n].name);
+                          "%s %s: static smem differs", arch, ss_fused_kernels[n].name);
         }
         /* The library's own verdict: every kernel OK both ways. */
         struct ss_abi_report report = { 0 };
@@ -439,7 +336,7 @@ START_TEST(ptx80_test_build_has_the_same_kernels)
     ck_assert_uint_eq(e->sm, 80);
     assert_kernel_names(e, "sageshim_fused_ptx80.fatbin");
     for (size_t n = 0; n < NKERNELS; n++)
-        assert_layout(e, &kernels[n], "sageshim_fused_ptx80.fatbin");
+        assert_layout(e, &ss_fused_kernels[n], "sageshim_fused_ptx80.fatbin");
 }
 END_TEST
 
