@@ -12,6 +12,13 @@
 #                                        where the default hotfix glob
 #                                        */sageattention/_fused*.so finds it
 #   hw/libhw_ops.so                      hw_ops.cu (rcp.approx.ftz.f32, conversions)
+#   cuda12/site/sageattention/_fused...so  the stand-in linked against the CUDA
+#                                        12.x runtime instead (cuda12/lib/ holds its
+#                                        libcudart.so.12), when one is found:
+#                                        $CUDART12, $BUILD/cuda12-device/lib or
+#                                        $BUILD/cuda12/nvidia/cuda_runtime/lib
+#                                        (tests/gpu/cuda12/run.sh prepare and
+#                                        tests/cuda12/get-toolchain.sh put it there)
 #   SOURCES.sha256                       what they were built from (--if-stale
 #                                        rebuilds only when a source changed)
 #
@@ -55,10 +62,21 @@ stamp() {
     printf 'flags %s %s\n' "$UPSTREAM_FLAGS" "$CUDA_HOME"
 }
 
+# A CUDA 12.x runtime for the 12.x variant, if there is one.
+CUDART12=${CUDART12:-}
+for dir in "$BUILD/cuda12-device/lib" "$BUILD/cuda12/nvidia/cuda_runtime/lib"; do
+    if [ -z "$CUDART12" ] && [ -f "$dir/libcudart.so.12" ]; then
+        CUDART12=$dir/libcudart.so.12
+    fi
+done
+[ -f "$CUDART12" ] || CUDART12=
+
 OUTPUTS="$H/corrected/libfused_corrected.so $H/site/sageattention/$MODULE_FILE $H/hw/libhw_ops.so"
 if [ "${1:-}" = --if-stale ] && [ -f "$H/SOURCES.sha256" ]; then
     all=yes
     for f in $OUTPUTS; do [ -f "$f" ] || all=no; done
+    # A runtime found now that was not there at the last build.
+    [ -n "$CUDART12" ] && [ ! -f "$H/cuda12/site/sageattention/$MODULE_FILE" ] && all=no
     if [ "$all" = yes ] && [ "$(stamp)" = "$(cat "$H/SOURCES.sha256")" ]; then
         echo "hotfix build: up to date ($H)"
         exit 0
@@ -68,7 +86,7 @@ fi
 : >"$LOG"
 [ -x "$NVCC" ] || fail "nvcc not found at $NVCC (set CUDA_HOME or NVCC)"
 [ -f kernels/sageshim_fused.cu ] || fail "kernels/sageshim_fused.cu is missing"
-rm -rf "$H/obj" "$H/corrected" "$H/site" "$H/hw" "$H/failed" "$H/SOURCES.sha256"
+rm -rf "$H/obj" "$H/corrected" "$H/site" "$H/hw" "$H/cuda12" "$H/failed" "$H/SOURCES.sha256"
 mkdir -p "$H/obj" "$H/corrected" "$H/site/sageattention" "$H/hw"
 
 # The three nvcc runs in parallel (seconds each).
@@ -93,6 +111,21 @@ cat "$H"/obj/*.log >>"$LOG"
         "$H/obj/standin.o" $LINK_FLAGS
     step "link hw_ops" "$CXX" -shared -o "$H/hw/libhw_ops.so" "$H/obj/hw_ops.o" $LINK_FLAGS
 }
+
+# The CUDA 12.x runtime variant: same object, another runtime (as part 1 of
+# tests/gpu/cuda12/run.sh does for its own module).
+rm -rf "$H/cuda12"
+if [ -n "$CUDART12" ]; then
+    mkdir -p "$H/cuda12/lib" "$H/cuda12/site/sageattention"
+    cp "$CUDART12" "$H/cuda12/lib/libcudart.so.12"
+    # shellcheck disable=SC2016  # $ORIGIN is for the dynamic linker
+    step "link stand-in module against libcudart.so.12" "$CXX" -shared \
+        -o "$H/cuda12/site/sageattention/$MODULE_FILE" "$H/obj/standin.o" \
+        -L"$H/cuda12/lib" -l:libcudart.so.12 -Wl,-rpath,'$ORIGIN/../../lib'
+    echo "hotfix build: CUDA 12.x variant linked against $CUDART12"
+else
+    echo "hotfix build: no libcudart.so.12 found: CUDA 12.x end-to-end variant not built"
+fi
 
 stamp >"$H/SOURCES.sha256"
 echo "hotfix build: done ($H)"

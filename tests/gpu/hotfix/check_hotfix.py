@@ -30,7 +30,7 @@ DEV = "cuda"  # a CPU smoke test of this script's own logic sets "cpu"
 
 def sync():
     if DEV == "cuda":
-        sync()
+        torch.cuda.synchronize()
 
 
 class Report:

@@ -34,6 +34,17 @@ def run(lib, qkv, n):
     return {"transposed V": vt, "fp8 V": q8, "V scale": scale, "int8 Q": pq, "Q scale": ps}
 
 
+def runtimes():
+    """The CUDA runtimes mapped into this process (sonames' file names)."""
+    names = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "libcudart.so" in path:
+                names.add(path.rsplit("/", 1)[-1])
+    return sorted(names)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--standin", required=True)
@@ -49,6 +60,7 @@ def main():
     qkv = C.fused_qkv(n, n)
     got = run(standin, qkv, n)
     print(f"e2e: N={n} launches=3 wrapping={2 if n >= C.WRAP_TOKEN else 0}")
+    print(f"e2e: runtimes={','.join(runtimes())}")
     want = run(corrected, qkv, n)
     differing = [k for k in want if not C.same(got[k], want[k])]
     if not differing:

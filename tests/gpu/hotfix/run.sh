@@ -17,6 +17,9 @@
 #    result must be the corrected one; without the preload, and with
 #    SAGESHIM_HOTFIX=off, the 32-bit one; diagnose mode must log hotfix=yes
 #    launches and count those past 32-bit offsets.
+# 3. The first two e2e cases again with the stand-in linked against the CUDA
+#    12.x runtime (the process then holds torch's libcudart.so.13 and the
+#    module's libcudart.so.12), when build.sh found a libcudart.so.12.
 #
 # Host libraries: $BUILD/gpu/hotfix (tests/gpu/hotfix/build.sh, made here if
 # missing or stale).  The e2e prefix: $HOTFIX_PREFIX when set (e.g. made with
@@ -207,10 +210,35 @@ elif [ -z "$counts" ]; then
     fail "$name" "no /[0-9]+ $PAST_32/ in the summary: $(grep -E 'summary|32-bit' "$log" | head -n 3 | tr '\n' ' ')"
 elif [ "$largest" != "$wrapping" ] && [ "$total" != "$wrapping" ]; then
     fail "$name" "summary counts '$counts' launches past 32-bit offsets; $wrapping were"
-elif grep -q 'WARNING' "$log"; then
-    fail "$name" "a WARNING in the log: $(grep WARNING "$log" | head -n 2 | tr '\n' ' ')"
+elif grep -E 'WARNING' "$log" | grep -q '32-bit'; then
+    fail "$name" "a 32-bit offsets WARNING in the log: $(grep WARNING "$log" | grep '32-bit' | head -n 2 | tr '\n' ' ')"
 else
     pass "$name ($yes_lines hotfix=yes lines, '$(grep -Eo -- "[0-9]+ $PAST_32" "$log" | head -n 1)')"
+fi
+
+# ---- 3. The same under the CUDA 12.x runtime ---------------------------------------
+
+STANDIN12=$H/cuda12/site/sageattention/_fused.cpython-312-x86_64-linux-gnu.so
+if [ ! -f "$STANDIN12" ]; then
+    echo "NOTE hotfix e2e on the CUDA 12.x runtime not run: no $STANDIN12 (build.sh found no libcudart.so.12: run tests/gpu/cuda12/run.sh prepare, or set CUDART12)"
+    finish
+fi
+STANDIN=$STANDIN12
+WHAT12="stand-in _fused linked against the CUDA 12.x runtime, $N_FMT tokens"
+
+e2e cuda12-bare
+expect "hotfix e2e, CUDA 12.x runtime: without the preload the $WHAT12 gives the 32-bit result" 3
+if ! grep -q 'runtimes=.*libcudart.so.12' "$out"; then
+    fail "hotfix e2e, CUDA 12.x runtime" "libcudart.so.12 is not loaded in the process: $(grep runtimes= "$out")"
+fi
+
+e2e cuda12-default "LD_PRELOAD=$SHIM"
+if expect "hotfix e2e, CUDA 12.x runtime: LD_PRELOAD, no configuration: the $WHAT12 gives the corrected result" 0; then
+    if grep -Eq -- "$HOTFIX_LINE" "$log"; then
+        pass "hotfix e2e, CUDA 12.x runtime: logged '$(grep -Eo -- "$HOTFIX_LINE" "$log" | head -n 1)'"
+    else
+        fail "hotfix e2e, CUDA 12.x runtime: hotfix log line" "no /$HOTFIX_LINE/ in $log: $(grep -i hotfix "$log" | head -n 3 | tr '\n' ' ')"
+    fi
 fi
 
 finish
