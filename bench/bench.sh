@@ -395,7 +395,7 @@ emit '## 5. Corrected `_fused` kernels (64-bit offsets) vs the 32-bit original (
 emit
 emit "tests/gpu/hotfix/bench_hotfix.py: each kernel launched as SageAttention's host code"
 emit "launches it, corrected and 32-bit builds of kernels/sageshim_fused.cu alternating, median"
-emit "of 25 CUDA-event timings each.  Speed ratio = 32-bit time / corrected time (target >= 0.97);"
+emit "of 100 CUDA-event timings each.  Speed ratio = 32-bit time / corrected time (target >= 0.97);"
 emit "GB moved = each input element read once and each output element written once."
 emit
 if sh tests/gpu/hotfix/build.sh --if-stale >"$LOGS/hotfix-build.out" 2>&1 &&

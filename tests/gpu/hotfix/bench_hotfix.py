@@ -2,7 +2,7 @@
 the 32-bit stand-in of the original, at the long shapes of issue 13.  Run by
 bench/bench.sh, which puts its output (markdown table rows) into the report.
 
-    python3 bench_hotfix.py --corrected LIB --standin LIB [--reps 25]
+    python3 bench_hotfix.py --corrected LIB --standin LIB [--reps 100]
 
 Each kernel is launched through the host libraries of this directory (the
 spec's launch configurations); corrected and stand-in launches alternate,
@@ -61,7 +61,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corrected", required=True)
     ap.add_argument("--standin", required=True)
-    ap.add_argument("--reps", type=int, default=25)
+    ap.add_argument("--reps", type=int, default=100)
     args = ap.parse_args()
     corr = FusedLib(args.corrected)
     std = FusedLib(args.standin)
