@@ -35,15 +35,22 @@ FUSED_ARCHS := 80,86,89,90,100,120,121
 FUSED_MODULES := */sageattention/_fused*.so
 FUSED_KERNELS := 44
 
+# Say plainly what is missing rather than "nvcc: not found".
+FUSED_NEED_NVCC = @command -v $(NVCC) >/dev/null 2>&1 || { echo "kernels: $(NVCC) not found:" \
+  "install the CUDA toolkit (12.9 or later: sm_121a) or set NVCC=/path/to/nvcc" >&2; exit 1; }
+
 $(FUSED_COMPILED)/sageshim_fused.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
 	@mkdir -p $(dir $@)
 	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) $(FUSED_GENCODE) $< -o $@.tmp
 	mv $@.tmp $@
 $(FUSED_COMPILED)/sageshim_fused_index32.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
 	@mkdir -p $(dir $@)
 	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) $(FUSED_GENCODE) -DSAGESHIM_FUSED_INDEX32=1 $< -o $@.tmp
 	mv $@.tmp $@
 $(FUSED_COMPILED)/sageshim_fused_ptx80.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
 	@mkdir -p $(dir $@)
 	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) -gencode arch=compute_80,code=compute_80 $< -o $@.tmp
 	mv $@.tmp $@

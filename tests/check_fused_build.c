@@ -9,6 +9,7 @@
  *   - static shared memory as the original's (1 KiB reserved prefix from
  *     sm_90 on, §11), registers that admit the host's block sizes;
  *   - the 32-bit stand-in of the original has the identical kernel table;
+ *   - binary32 arithmetic only as the spec allows (§2.2), no trap;
  *   - the MANIFEST names the fatbin with its SHA-256;
  *   - the software E4M3 conversion used below sm_89 rounds like
  *     cvt.rn.satfinite.e4m3x2.f32 (§2.2), against a brute-force reference. */
@@ -340,6 +341,91 @@ START_TEST(ptx80_test_build_has_the_same_kernels)
 }
 END_TEST
 
+/* ---- the arithmetic of the PTX (spec §2.2) ---- */
+
+/* The PTX text of an entry, NUL-terminated (caller frees). */
+static char *ptx_text(const struct ss_entry *e)
+{
+    ck_assert_uint_eq(e->kind, SS_KIND_PTX);
+    ck_assert_ptr_nonnull(e->data);
+    char *text = malloc(e->data_len + 1);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, e->data, e->data_len);
+    text[e->data_len] = '\0';
+    return text;
+}
+
+static int ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* Every binary32 add, subtract, multiply, FMA, division or reciprocal is
+ * one of the four the spec allows: separately rounded (.rn, so never
+ * contracted into an FMA by ptxas), flushing subnormals, and RCP as
+ * rcp.approx.ftz.  Returns how many such instructions were seen. */
+static unsigned assert_float_ops(const char *text, const char *what)
+{
+    static const char *const allowed[] = {
+        "add.rn.ftz.f32", "sub.rn.ftz.f32", "mul.rn.ftz.f32", "rcp.approx.ftz.f32",
+    };
+    static const char *const arithmetic[] = {
+        "add.", "sub.", "mul.", "fma.", "mad.", "div.", "rcp.", "sqrt.", "neg.",
+    };
+    unsigned seen = 0;
+    for (const char *line = text; *line; ) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *op = line;
+        while (op < line + len && (*op == ' ' || *op == '\t'))
+            op++;
+        if (*op == '@') {                      /* predicate guard */
+            while (op < line + len && *op != ' ' && *op != '\t')
+                op++;
+            while (op < line + len && (*op == ' ' || *op == '\t'))
+                op++;
+        }
+        size_t oplen = 0;
+        while (op + oplen < line + len && op[oplen] != ' ' && op[oplen] != '\t')
+            oplen++;
+        int is_arith = 0;
+        for (size_t a = 0; a < sizeof arithmetic / sizeof arithmetic[0]; a++)
+            if (strncmp(op, arithmetic[a], strlen(arithmetic[a])) == 0)
+                is_arith = 1;
+        if (is_arith && ends_with(op, oplen, ".f32")) {
+            int ok = 0;
+            for (size_t a = 0; a < sizeof allowed / sizeof allowed[0]; a++)
+                if (oplen == strlen(allowed[a]) && memcmp(op, allowed[a], oplen) == 0)
+                    ok = 1;
+            ck_assert_msg(ok, "%s: %.*s", what, (int)len, line);
+            seen++;
+        }
+        line = end ? end + 1 : line + len;
+    }
+    return seen;
+}
+
+START_TEST(ptx_arithmetic_is_the_specs)
+{
+    const struct ss_container *c = only_container(&fused, "sageshim_fused.fatbin");
+    const struct ss_entry *ptx = &c->entries[5];   /* compute_120, see archs[] */
+    char *text = ptx_text(ptx);
+    ck_assert_uint_gt(assert_float_ops(text, "compute_120"), 0);
+    /* sm_89 and later convert to E4M3 in hardware; nothing traps. */
+    ck_assert_ptr_nonnull(strstr(text, "cvt.rn.satfinite.e4m3x2.f32"));
+    ck_assert_ptr_null(strstr(text, "trap"));
+    free(text);
+
+    /* The sm_80 path: the same arithmetic, E4M3 in software, no trap. */
+    text = ptx_text(&only_container(&ptx80, "sageshim_fused_ptx80.fatbin")->entries[0]);
+    ck_assert_uint_gt(assert_float_ops(text, "compute_80"), 0);
+    ck_assert_ptr_null(strstr(text, "e4m3"));
+    ck_assert_ptr_null(strstr(text, "trap"));
+    free(text);
+}
+END_TEST
+
 /* ---- MANIFEST (interface 1 of the project) ---- */
 
 START_TEST(manifest_names_the_fatbin_with_its_hash)
@@ -468,6 +554,7 @@ static Suite *fused_build_suite(void)
     tcase_add_test(tc, registers_admit_the_launch_block);
     tcase_add_test(tc, index32_standin_has_the_identical_kernel_table);
     tcase_add_test(tc, ptx80_test_build_has_the_same_kernels);
+    tcase_add_test(tc, ptx_arithmetic_is_the_specs);
     tcase_add_test(tc, manifest_names_the_fatbin_with_its_hash);
     suite_add_tcase(s, tc);
 

@@ -77,8 +77,9 @@ __global__ void TransposePadPermuteKernel(T *x, T *y, unsigned N,
         /* Source size 0: the 16 bytes are zero-filled, the source is not read. */
         unsigned src_bytes = n < N ? 16 : 0;
         unsigned dst_shared = (unsigned)__cvta_generic_to_shared(dst);
+        unsigned long long src_global = (unsigned long long)__cvta_generic_to_global(src);
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;"
-                     :: "r"(dst_shared), "l"(src), "r"(src_bytes) : "memory");
+                     :: "r"(dst_shared), "l"(src_global), "r"(src_bytes) : "memory");
         asm volatile("cp.async.wait_all;" ::: "memory");
     }
     __syncthreads();
