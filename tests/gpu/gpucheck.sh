@@ -6,7 +6,10 @@
 #
 # Uses the prebuilt $BUILD/libsageshim.so (made on the development machine
 # and carried along); builds only the CUDA test programs (tests/gpu/build.sh,
-# into $BUILD/gpu).  Prints "PASS name" / "FAIL name (details)" per
+# into $BUILD/gpu).  Then runs the repair suite (tests/gpu/repair/run.sh) and
+# the hotfix suite (tests/gpu/hotfix/run.sh; its host libraries are best
+# built on the development machine by tests/gpu/hotfix/build.sh and carried
+# in $BUILD/gpu/hotfix, else it builds them here).  Prints "PASS name" / "FAIL name (details)" per
 # assertion and "gpucheck: N passed, M failed"; exits 1 on any failure.
 # Writes the same lines to $BUILD/gpu/gpucheck.log and, when $OUT is set, a
 # report to $OUT/gpucheck.md with every log in $OUT/gpucheck-logs.tar.gz.

@@ -32,8 +32,7 @@
 # Environment: BUILD (default build), PYTHON (python3 with torch), CUDA_HOME,
 # HOTFIX_PREFIX, HOTFIX_E2E (yes, default, or no to skip the e2e cases),
 # HOTFIX_E2E_TOKENS (default 260096).
-# Prints "PASS name" / "FAIL name: detail"; exit 1 on any failure, 2 when it
-# cannot start.
+# Prints "PASS name" / "FAIL name: detail"; exit 1 on any failure.
 set -u
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT" || exit 2
