@@ -29,6 +29,7 @@ static const char *const default_repair_modules[] = {
     "sageattention._qattn_sm90",
     "sageattention._qattn_sm89",
     "sageattention._qattn_sm80",
+    "sageattention._fused",
 };
 
 static void free_list(char **list, size_t *n)

@@ -3,6 +3,7 @@
  * threads and processes sharing the file never interleave. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@
 #define LOG_LINE_MAX 2048
 
 static atomic_int log_fd = 2;
+/* Set by shim_log_open, from the configuration: the log never asks for the
+ * configuration itself (state.c logs while it loads it).  Until then, errors
+ * only. */
+static atomic_int log_level = SS_LOG_ERROR;
 
 static void write_line(int fd, const char *line, size_t len)
 {
@@ -25,6 +30,7 @@ static void write_line(int fd, const char *line, size_t len)
 
 void shim_log_open(const struct ss_config *cfg)
 {
+    atomic_store(&log_level, (int)cfg->log_level);
     if (!cfg->log || !cfg->log[0] || strcmp(cfg->log, "stderr") == 0)
         return;
     /* O_NOFOLLOW: a log path in a shared directory must not be a way to make
@@ -42,7 +48,7 @@ void shim_log_open(const struct ss_config *cfg)
 }
 
 /* getpid() is a system call; diagnose mode logs every launch, so the pid is
- * kept and forgotten in a forked child (shim_log_after_fork). */
+ * kept and forgotten in a forked child (forget_pid_in_child). */
 static atomic_int cached_pid;
 
 static int current_pid(void)
@@ -55,14 +61,19 @@ static int current_pid(void)
     return pid;
 }
 
-void shim_log_after_fork(void)
+static void forget_pid_in_child(void)
 {
     atomic_store(&cached_pid, 0);
 }
 
+__attribute__((constructor)) static void log_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid_in_child);
+}
+
 int shim_log_enabled(enum ss_log_level level)
 {
-    return (int)level <= (int)shim_config()->log_level;
+    return (int)level <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 /* "sageshim[<pid>]: " without snprintf: it is written before every line. */

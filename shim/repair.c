@@ -42,7 +42,7 @@ static void *run_slot(struct repair_slot *slot)
     void *module = slot->real();
     /* A failed init has an exception pending and nothing to repair. */
     if (module)
-        repair_py_after_init(slot->module, slot->package);
+        repair_py_after_init(slot->module, slot->package, module);
     return module;
 }
 

@@ -197,10 +197,6 @@ static void after_fork_in_child(void)
         memset(&config, 0, sizeof config);
         atomic_store(&config_state, CONFIG_NOT_LOADED);
     }
-    shim_decide_after_fork();
-    shim_devices_after_fork();
-    shim_log_after_fork();
-    shim_registry_after_fork();
 }
 
 __attribute__((constructor)) static void shim_state_start(void)
