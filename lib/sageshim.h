@@ -10,6 +10,10 @@
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   config.h   sageshim.conf, the environment, and where the file is looked up
  *   trust.h    secure execution: files a setuid/setgid program may read
+ *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
+ *   printable.h the one sanitiser for text printed from input (\xNN escapes)
+ *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
+ *   memprobe.h how much of an in-memory image is mapped and readable
  *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
  *              index arithmetic wrap (diagnose)?
  */
@@ -25,6 +29,10 @@
 #include "bundle.h"
 #include "config.h"
 #include "trust.h"
+#include "file.h"
+#include "printable.h"
+#include "hashcache.h"
+#include "memprobe.h"
 #include "fused.h"
 
 #endif

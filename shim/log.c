@@ -10,41 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "logfd.h"
 #include "policy.h"
+#include "printable.h"
 
 #define LOG_LINE_MAX 2048
 
-static atomic_int log_fd = 2;
 /* Set by shim_log_open, from the configuration: the log never asks for the
  * configuration itself (state.c logs while it loads it).  Until then, errors
  * only. */
 static atomic_int log_level = SS_LOG_ERROR;
 
-static void write_line(int fd, const char *line, size_t len)
-{
-    ssize_t n;
-    do {
-        n = write(fd, line, len);
-    } while (n < 0 && errno == EINTR);
-}
-
 void shim_log_open(const struct ss_config *cfg)
 {
     atomic_store(&log_level, (int)cfg->log_level);
-    if (!cfg->log || !cfg->log[0] || strcmp(cfg->log, "stderr") == 0)
-        return;
-    /* O_NOFOLLOW: a log path in a shared directory must not be a way to make
-     * the program append to some other file through a planted link. */
-    int fd = open(cfg->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        char line[LOG_LINE_MAX];
-        int n = snprintf(line, sizeof line, "sageshim[%d]: cannot open log %s: %s; logging to stderr\n",
-                         (int)getpid(), cfg->log, strerror(errno));
-        if (n > 0)
-            write_line(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        return;
-    }
-    atomic_store(&log_fd, fd);
+    shim_logfd_open(cfg->log);
 }
 
 /* getpid() is a system call; diagnose mode logs every launch, so the pid is
@@ -89,7 +69,7 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message (control bytes replaced), newline: one write(). */
+/* Prefix, message (control bytes escaped), newline: one write(). */
 static void write_message(const char *text, size_t text_len)
 {
     char line[LOG_LINE_MAX];
@@ -100,13 +80,9 @@ static void write_message(const char *text, size_t text_len)
         text_len = room;
     /* Messages quote files (config lines, paths) that may hold anything:
      * control bytes must not split the line or drive a terminal. */
-    for (size_t i = 0; i < text_len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        line[prefix + i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-    }
-    size_t len = prefix + text_len;
+    size_t len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
     line[len++] = '\n';
-    write_line(atomic_load(&log_fd), line, len);
+    shim_logfd_write(line, len);
 }
 
 void shim_log_text(enum ss_log_level level, const char *text, size_t len)

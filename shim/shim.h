@@ -34,6 +34,8 @@
  *   2 state.c          one-time start-up: config, bundle directory, bundle
  *   2 devices.c        compute capabilities of the process's devices (cached)
  *   2 log.c            "sageshim[pid]: ..." lines to stderr or the log file
+ *   2 logfd.c          the log's descriptor: opened without blocking, checked
+ *                      before each line, written without SIGPIPE (log.c only)
  *   2 launchline.c     the diagnose launch line and decimal formatting
  *
  * 1 real functions: the driver and the dynamic linker, never the shim.
