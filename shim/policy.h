@@ -17,6 +17,8 @@ const char *shim_bundle_dir(void);
 /* The bundle, opened on the first call (later calls reuse the result).
  * NULL with `why` filled ("no bundle at /x (...)") when unusable. */
 const struct ss_bundle *shim_bundle(char *why, size_t len);
+/* 1 when there is no bundle at all (no MANIFEST): not an error. */
+int shim_bundle_missing(void);
 
 /* ---- log.c ------------------------------------------------------------------ */
 

@@ -58,8 +58,10 @@ static void fill_table(struct shim_real *r, void *h)
 const struct shim_real *shim_real(void)
 {
     struct shim_real *table = atomic_load_explicit(&published, memory_order_acquire);
-    if (table)
+    if (table) {
+        shim_announce();   /* a driver entry point is in use: the shim may speak */
         return table;
+    }
 
     /* RTLD_NOLOAD first: the process normally has the driver loaded already,
      * and we should not be the ones to load it into a process that has not. */
@@ -79,9 +81,12 @@ const struct shim_real *shim_real(void)
     struct shim_real *expected = NULL;
     if (atomic_compare_exchange_strong_explicit(&published, &expected, mine,
                                                 memory_order_acq_rel,
-                                                memory_order_acquire))
+                                                memory_order_acquire)) {
+        shim_announce();
         return mine;
+    }
     dlclose(h);
     free(mine);
+    shim_announce();
     return expected;
 }
