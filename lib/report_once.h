@@ -15,7 +15,9 @@
 #define SS_REPORTED_ENV "SAGESHIM_CONFIG_REPORTED"
 
 /* "file:line: message", or "file: message" when line is 0: the one way a
- * config problem is written, by the library and by the tools. */
+ * config problem is written, by the library and by the tools, cut to
+ * SS_PROBLEM_LINE_MAX - 1 bytes so both hash the same text. */
+#define SS_PROBLEM_LINE_MAX 320
 void ss_problem_line(char *out, size_t len, const char *file, int line, const char *message);
 
 /* Hash of a sequence of problem lines: start with SS_REPORT_HASH_START and

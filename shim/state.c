@@ -45,7 +45,7 @@ static char bundle_dir[PATH_MAX + 64];
  * hash of all of them (report_once.h). */
 #define PENDING_MAX 8
 static struct {
-    char lines[PENDING_MAX][320];
+    char lines[PENDING_MAX][SS_PROBLEM_LINE_MAX];
     int count, dropped;
     uint64_t hash;
 } pending = { .hash = SS_REPORT_HASH_START };
