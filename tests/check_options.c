@@ -43,9 +43,9 @@ static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s (tests run from the repository root)", path);
-    char *text = calloc(1, 1 << 16);
+    char *text = calloc(1, 1 << 18);
     ck_assert_ptr_nonnull(text);
-    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    size_t n = fread(text, 1, (1 << 18) - 1, f);
     text[n] = '\0';
     fclose(f);
     return text;
@@ -130,6 +130,23 @@ START_TEST(man_page_matches_the_table)
         snprintf(want, sizeof want, ".BR %s", ss_options[i].env);
         ck_assert_msg(strstr(env_section, want), "man page ENVIRONMENT lacks %s",
                       ss_options[i].env);
+    }
+    free(text);
+}
+END_TEST
+
+/* The README's configuration table and variable list name every option. */
+START_TEST(readme_names_every_option)
+{
+    char *text = read_text("README.md");
+    for (size_t i = 0; i < ss_noptions; i++) {
+        char row[128];
+        snprintf(row, sizeof row, "\n| `%s` | ", ss_options[i].key);
+        ck_assert_msg(strstr(text, row), "README's table lacks %s", ss_options[i].key);
+        if (ss_options[i].env) {
+            snprintf(row, sizeof row, "`%s`", ss_options[i].env);
+            ck_assert_msg(strstr(text, row), "README lacks %s", ss_options[i].env);
+        }
     }
     free(text);
 }
@@ -355,6 +372,7 @@ int main(void)
     TCase *table = tcase_create("table");
     tcase_add_test(table, shipped_conf_matches_the_table);
     tcase_add_test(table, man_page_matches_the_table);
+    tcase_add_test(table, readme_names_every_option);
     tcase_add_test(table, every_option_has_a_doc_and_parses_its_default);
     tcase_add_test(table, hotfix_keys_and_their_defaults);
     tcase_add_test(table, unknown_key_gets_the_nearest);
