@@ -3,6 +3,7 @@
  * threads and processes sharing the file never interleave. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,22 +24,48 @@ static void write_line(int fd, const char *line, size_t len)
     } while (n < 0 && errno == EINTR);
 }
 
+/* The log file is opened at the first line, not at start-up: a process
+ * that has nothing to say must not even create the file. */
+static const char *log_path;          /* cfg->log (the config lives as long as the process) */
+enum { LOG_NOT_OPENED, LOG_OPENING, LOG_OPENED };
+static atomic_int log_state = LOG_NOT_OPENED;
+
 void shim_log_open(const struct ss_config *cfg)
 {
     if (!cfg->log || !cfg->log[0] || strcmp(cfg->log, "stderr") == 0)
         return;
+    log_path = cfg->log;
+}
+
+static void open_or_fall_back(void)
+{
     /* O_NOFOLLOW: a log path in a shared directory must not be a way to make
      * the program append to some other file through a planted link. */
-    int fd = open(cfg->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         char line[LOG_LINE_MAX];
         int n = snprintf(line, sizeof line, "sageshim[%d]: cannot open log %s: %s; logging to stderr\n",
-                         (int)getpid(), cfg->log, strerror(errno));
+                         (int)getpid(), log_path, strerror(errno));
         if (n > 0)
             write_line(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         return;
     }
     atomic_store(&log_fd, fd);
+}
+
+static void open_log_file(void)
+{
+    if (!log_path || atomic_load(&log_state) == LOG_OPENED)
+        return;
+    int expected = LOG_NOT_OPENED;
+    if (!atomic_compare_exchange_strong(&log_state, &expected, LOG_OPENING)) {
+        /* Another thread is opening it: its first line goes to the file too. */
+        while (atomic_load(&log_state) != LOG_OPENED)
+            sched_yield();
+        return;
+    }
+    open_or_fall_back();
+    atomic_store(&log_state, LOG_OPENED);
 }
 
 /* getpid() is a system call; diagnose mode logs every launch, so the pid is
@@ -58,6 +85,9 @@ static int current_pid(void)
 void shim_log_after_fork(void)
 {
     atomic_store(&cached_pid, 0);
+    /* An open cut short by the fork (another thread) is tried again. */
+    if (atomic_load(&log_state) == LOG_OPENING)
+        atomic_store(&log_state, LOG_NOT_OPENED);
 }
 
 int shim_log_enabled(enum ss_log_level level)
@@ -95,6 +125,7 @@ static void write_message(const char *text, size_t text_len)
     }
     size_t len = prefix + text_len;
     line[len++] = '\n';
+    open_log_file();
     write_line(atomic_load(&log_fd), line, len);
 }
 

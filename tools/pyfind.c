@@ -55,7 +55,7 @@ int py_choose(const char *given, const char *start_dir, char *python, size_t len
         }
     }
     snprintf(python, len, "python3");
-    snprintf(how, howlen, "python3 on PATH (pass --python to ask another interpreter)");
+    snprintf(how, howlen, "on PATH; pass --python PATH to ask another interpreter");
     return 0;
 }
 

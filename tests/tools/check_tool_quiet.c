@@ -130,6 +130,13 @@ START_TEST(no_line_and_identical_output_at_the_default_level)
     tool_result_free(&pre);
     tool_result_free(&run);
 
+    /* Not even the log file is created by processes with nothing to say. */
+    struct tool_result quiet = run_shell("mkdir \"$T/q\" && SAGESHIM_LOG=\"$T/quiet.log\" "
+                                         "LD_PRELOAD=\"$LIB\" \"$LAUNCHER\" \"$T/q\" && "
+                                         "test ! -e \"$T/quiet.log\"");
+    ck_assert_msg(quiet.status == 0, "%s", quiet.err);
+    tool_result_free(&quiet);
+
     /* The shim was in every process: at debug level mode off says so in
      * each of them (bash, python, the children and grandchildren). */
     struct tool_result dbg = run_shell("mkdir \"$T/dbg\" && SAGESHIM_MODE=off "
