@@ -271,7 +271,8 @@ __attribute__((constructor)) static void shim_state_start(void)
     pthread_atfork(NULL, NULL, after_fork_in_child);
     report_config_problems();
     /* Mode off wraps nothing, so no event would ever come: its one line
-     * (debug level only) is written now. */
-    if (cfg->mode == SS_MODE_OFF)
+     * (debug level only) is written now.  At debug level every process
+     * says at once that it loaded the library. */
+    if (cfg->mode == SS_MODE_OFF || cfg->log_level >= SS_LOG_DEBUG)
         shim_announce();
 }
