@@ -108,10 +108,10 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message (control bytes replaced), newline: one write(). */
-static void write_message(const char *text, size_t text_len)
+/* Prefix, message (control bytes replaced), newline, into line
+ * (LOG_LINE_MAX bytes); returns the length. */
+static size_t format_line(char *line, const char *text, size_t text_len)
 {
-    char line[LOG_LINE_MAX];
     size_t prefix = put_prefix(line);
     /* Leave room for the newline; a longer message is cut. */
     size_t room = sizeof line - prefix - 1;
@@ -125,6 +125,14 @@ static void write_message(const char *text, size_t text_len)
     }
     size_t len = prefix + text_len;
     line[len++] = '\n';
+    return len;
+}
+
+/* One line, one write(). */
+static void write_message(const char *text, size_t text_len)
+{
+    char line[LOG_LINE_MAX];
+    size_t len = format_line(line, text, text_len);
     open_log_file();
     write_line(atomic_load(&log_fd), line, len);
 }
@@ -153,5 +161,20 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     if (n > 0)
         len = (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
     write_message(message, len);
+    errno = saved_errno;
+}
+
+void shim_log_console_too(enum ss_log_level level, const char *text)
+{
+    int saved_errno = errno;
+    if (shim_log_enabled(level)) {
+        size_t text_len = strlen(text);
+        write_message(text, text_len);
+        /* The log is a file: a person at the console must still see this. */
+        if (atomic_load(&log_fd) != 2) {
+            char line[LOG_LINE_MAX];
+            write_line(2, line, format_line(line, text, text_len));
+        }
+    }
     errno = saved_errno;
 }

@@ -24,6 +24,9 @@ int shim_bundle_missing(void);
 
 /* Open cfg->log (when it is a path) for the lines that follow. */
 void shim_log_open(const struct ss_config *cfg);
+/* A line for the log and, when the log is a file, for stderr too (config
+ * problems: whoever starts the program must see them). */
+void shim_log_console_too(enum ss_log_level level, const char *text);
 
 /* ---- devices.c -------------------------------------------------------------- */
 

@@ -58,10 +58,8 @@ static void fill_table(struct shim_real *r, void *h)
 const struct shim_real *shim_real(void)
 {
     struct shim_real *table = atomic_load_explicit(&published, memory_order_acquire);
-    if (table) {
-        shim_announce();   /* a driver entry point is in use: the shim may speak */
-        return table;
-    }
+    if (table)
+        return table;   /* its publisher announced (below): nothing added per call */
 
     /* RTLD_NOLOAD first: the process normally has the driver loaded already,
      * and we should not be the ones to load it into a process that has not. */
@@ -82,7 +80,7 @@ const struct shim_real *shim_real(void)
     if (atomic_compare_exchange_strong_explicit(&published, &expected, mine,
                                                 memory_order_acq_rel,
                                                 memory_order_acquire)) {
-        shim_announce();
+        shim_announce();   /* driver entry points are in use: the shim may speak */
         return mine;
     }
     dlclose(h);

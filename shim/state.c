@@ -123,10 +123,15 @@ static void report_config_problems(void)
             return;
         }
     }
-    for (int i = 0; i < pending.count; i++)
-        shim_log(SS_LOG_WARN, "config: %s", pending.lines[i]);
-    if (pending.dropped)
-        shim_log(SS_LOG_WARN, "config: %d more problems not shown", pending.dropped);
+    char line[SS_PROBLEM_LINE_MAX + 64];
+    for (int i = 0; i < pending.count; i++) {
+        snprintf(line, sizeof line, "config: %s", pending.lines[i]);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
+    if (pending.dropped) {
+        snprintf(line, sizeof line, "config: %d more problems not shown", pending.dropped);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
     pending.count = pending.dropped = 0;
     if (!trust.secure)
         setenv(SS_REPORTED_ENV, marker, 1);
