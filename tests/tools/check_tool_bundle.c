@@ -95,13 +95,17 @@ START_TEST(from_wheel)
 }
 END_TEST
 
+/* --sm takes every spelling of lib/arch.c: 90, 9.0, sm_90a, compute_90. */
+static const char *const sm_spellings[] = { "90", "9.0", "sm_90a", "compute_90" };
+
 START_TEST(sm_option_keeps_only_that_arch)
 {
     char *tmp = make_temp_dir();
     setenv("T", tmp, 1);
     setenv("EXT", fixture_path("libext.so"), 1);
+    setenv("SM", sm_spellings[_i], 1);
     struct tool_result r = run_shell(
-        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --sm 90 >/dev/null && "
+        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --sm \"$SM\" >/dev/null && "
         "grep '^fatbin' \"$T/b/MANIFEST\" && \"$SAGESHIM\" inspect \"$T/b/libext.fatbin\"");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "archs=90 "));
@@ -226,7 +230,8 @@ int main(void)
     tcase_add_test(tc, from_extension_module_keeps_every_arch);
     tcase_add_test(tc, from_package_directory_with_label);
     tcase_add_test(tc, from_wheel);
-    tcase_add_test(tc, sm_option_keeps_only_that_arch);
+    tcase_add_loop_test(tc, sm_option_keeps_only_that_arch, 0,
+                        (int)(sizeof sm_spellings / sizeof sm_spellings[0]));
     tcase_add_test(tc, missing_arch_is_refused);
     tcase_add_test(tc, input_without_cuda_code_is_refused);
     tcase_add_test(tc, existing_out_needs_force_and_keeps_nothing_stale);
