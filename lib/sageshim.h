@@ -10,6 +10,8 @@
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   config.h   sageshim.conf, the environment, and where the file is looked up
  *   trust.h    secure execution: files a setuid/setgid program may read
+ *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
+ *              index arithmetic wrap (diagnose)?
  */
 #ifndef SAGESHIM_H
 #define SAGESHIM_H
@@ -23,5 +25,6 @@
 #include "bundle.h"
 #include "config.h"
 #include "trust.h"
+#include "fused.h"
 
 #endif

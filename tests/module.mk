@@ -3,7 +3,7 @@
 CORE_TEST_SRCS := $(sort $(wildcard tests/check_*.c))
 CORE_TEST_BINS := $(CORE_TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-$(BUILD)/tests/check_%: tests/check_%.c tests/testutil.h $(CORE_LIB)
+$(BUILD)/tests/check_%: tests/check_%.c $(wildcard tests/*.h) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests $< -o $@ $(CORE_LIBS) $(CHECK_LIBS) $(ALL_LDFLAGS)
 

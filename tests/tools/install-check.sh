@@ -28,6 +28,23 @@ done
 [ -d "$root/share/sageshim/kernels" ]
 check "share/sageshim/kernels installed" $?
 
+# The default bundle: our corrected _fused kernels and their MANIFEST, whose
+# hotfix line carries the installed file's hash; never the 32-bit stand-in.
+kdir=$root/share/sageshim/kernels
+for f in sageshim_fused.fatbin MANIFEST; do
+    [ -f "$kdir/$f" ]
+    check "share/sageshim/kernels/$f installed" $?
+done
+listed=$(sed -n 's/^hotfix sageshim_fused\.fatbin .*sha256=\([0-9a-f]*\).*/\1/p' "$kdir/MANIFEST" 2>/dev/null)
+actual=$(sha256sum "$kdir/sageshim_fused.fatbin" 2>/dev/null | cut -d' ' -f1)
+[ -n "$listed" ] && [ "$listed" = "$actual" ]
+check "MANIFEST hash of sageshim_fused.fatbin matches the installed file ($listed)" $?
+[ ! -e "$kdir/sageshim_fused_index32.fatbin" ] && [ ! -e "$kdir/sageshim_fused_ptx80.fatbin" ]
+check "test builds of the kernels are not installed" $?
+"$root/bin/sageshim" inspect "$kdir/sageshim_fused.fatbin" 2>/dev/null |
+    grep -q '_Z15MeanScaleKernelILj64ELb1E13__nv_bfloat16EvPT1_PaPfS4_fjjjjjjjjjjj'
+check "installed sageshim inspect reads the installed kernels" $?
+
 "$root/bin/sageshim" inspect "$BUILD/fixtures/kernels_none.fatbin" | grep -q '_Z5mixedcsd3BigPi'
 check "installed sageshim inspect reads a fatbin" $?
 

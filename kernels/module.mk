@@ -1,0 +1,95 @@
+# Our own corrected kernels: SageAttention's 44 `_fused` kernels written from
+# /work/shared/docs/sageattention-fused.md with 64-bit offsets, built into a
+# hotfix bundle (kernels/README.md).
+#
+#   $(BUILD)/kernels/sageshim_fused.fatbin          the corrected kernels
+#   $(BUILD)/kernels/MANIFEST                       label + hotfix line for it
+#   $(BUILD)/kernels/sageshim_fused_index32.fatbin  test stand-in of the original
+#                                                   (upstream's 32-bit offsets)
+#   $(BUILD)/kernels/sageshim_fused_ptx80.fatbin    test only: the sm_80 code as
+#                                                   PTX, which newer GPUs JIT
+#
+# Device code depends on nothing of the host build (CC, sanitizers, target
+# CPU), so it is compiled once, in build/kernels; other build directories
+# (BUILD=build-asan, build-aarch64, ...) copy it from there.
+FUSED_SRC := kernels/sageshim_fused.cu
+FUSED_DEPS := $(FUSED_SRC) $(wildcard kernels/fused/*.cuh kernels/fused/*.h) kernels/module.mk
+FUSED_COMPILED := build/kernels
+FUSED_OUT := $(BUILD)/kernels
+FUSED_FATBIN := $(FUSED_OUT)/sageshim_fused.fatbin
+FUSED_MANIFEST := $(FUSED_OUT)/MANIFEST
+FUSED_TEST_FATBINS := $(FUSED_OUT)/sageshim_fused_index32.fatbin \
+                      $(FUSED_OUT)/sageshim_fused_ptx80.fatbin
+
+# Upstream's NVCC flags (spec, top): the arithmetic of the kernels is that of
+# a --use_fast_math build.
+FUSED_NVCC_FLAGS := -O3 --use_fast_math -std=c++17
+# Every architecture SageAttention builds `_fused` for (spec §11: sm_120 as
+# plain sm_120 up to v2.2.0, as sm_120a later; sm_121a), then PTX of the
+# newest plain target so that later GPUs can JIT it.
+FUSED_SM := 80 86 89 90a 100a 120 120a 121a
+FUSED_GENCODE := $(foreach a,$(FUSED_SM),-gencode arch=compute_$(a),code=sm_$(a)) \
+                 -gencode arch=compute_120,code=compute_120
+# The MANIFEST's archs= field: SM numbers of those entries.
+FUSED_ARCHS := 80,86,89,90,100,120,121
+FUSED_MODULES := */sageattention/_fused*.so
+FUSED_KERNELS := 44
+
+# Say plainly what is missing rather than "nvcc: not found".
+FUSED_NEED_NVCC = @command -v $(NVCC) >/dev/null 2>&1 || { echo "kernels: $(NVCC) not found:" \
+  "install the CUDA toolkit (12.9 or later: sm_121a) or set NVCC=/path/to/nvcc" >&2; exit 1; }
+
+$(FUSED_COMPILED)/sageshim_fused.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) $(FUSED_GENCODE) $< -o $@.tmp
+	mv $@.tmp $@
+$(FUSED_COMPILED)/sageshim_fused_index32.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) $(FUSED_GENCODE) -DSAGESHIM_FUSED_INDEX32=1 $< -o $@.tmp
+	mv $@.tmp $@
+$(FUSED_COMPILED)/sageshim_fused_ptx80.fatbin: $(FUSED_DEPS)
+	$(FUSED_NEED_NVCC)
+	@mkdir -p $(dir $@)
+	$(NVCC) -fatbin $(FUSED_NVCC_FLAGS) -gencode arch=compute_80,code=compute_80 $< -o $@.tmp
+	mv $@.tmp $@
+
+ifneq ($(abspath $(FUSED_OUT)),$(abspath $(FUSED_COMPILED)))
+$(FUSED_OUT)/%.fatbin: $(FUSED_COMPILED)/%.fatbin
+	@mkdir -p $(dir $@)
+	cp $< $@
+endif
+
+# The label names the commit of the kernel sources, "-modified" when the
+# working tree differs from it, "unversioned" outside git.
+FUSED_LABEL_CMD := v=$$(git log -1 --format=%h -- $(FUSED_SRC) kernels/fused 2>/dev/null); \
+  [ -n "$$v" ] || v=unversioned; \
+  if [ -n "$$(git status --porcelain -- $(FUSED_SRC) kernels/fused 2>/dev/null)" ]; then \
+    v=$$v-modified; fi; echo "sageshim-fused@$$v"
+
+$(FUSED_MANIFEST): $(FUSED_FATBIN)
+	{ echo "# sageshim's own corrected _fused kernels (kernels/README.md)"; \
+	  echo "label $$($(FUSED_LABEL_CMD))"; \
+	  echo "hotfix $(notdir $<) modules=$(FUSED_MODULES) archs=$(FUSED_ARCHS)" \
+	    "kernels=$(FUSED_KERNELS) sha256=$$(sha256sum $< | cut -d' ' -f1)"; } > $@.tmp
+	mv $@.tmp $@
+
+ALL_TARGETS += $(FUSED_FATBIN) $(FUSED_MANIFEST) $(FUSED_TEST_FATBINS)
+CHECK_DEPS += $(FUSED_FATBIN) $(FUSED_MANIFEST) $(FUSED_TEST_FATBINS)
+# check_fused_build tests the software E4M3 conversion itself.
+$(BUILD)/tests/check_fused_build: kernels/fused/e4m3_soft.h
+
+# make install: the default bundle.  A hand-made bundle left in kernels/ (the
+# install rule of tools/module.mk copies the directory's files) would have its
+# MANIFEST replaced by ours: refuse, saying so.
+.PHONY: install-kernels
+install-kernels: $(FUSED_FATBIN) $(FUSED_MANIFEST)
+	@if [ -f kernels/MANIFEST ]; then \
+	  echo "kernels/MANIFEST: a hand-made bundle in the source tree; the built hotfix" \
+	    "bundle installs its own MANIFEST there. Move the bundle to its own directory" \
+	    "(bundle = DIR in sageshim.conf) or merge its lines into $(FUSED_MANIFEST)." >&2; \
+	  exit 1; fi
+	$(INSTALL) -d $(INSTALL_ROOT)/share/sageshim/kernels
+	$(INSTALL) -m 644 $(FUSED_FATBIN) $(FUSED_MANIFEST) $(INSTALL_ROOT)/share/sageshim/kernels/
+INSTALL_STEPS += install-kernels
