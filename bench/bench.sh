@@ -13,7 +13,9 @@
 #      first cuBLAS matmul, bare vs shim (median of BENCH_STARTUP_RUNS);
 #   3. the first cuLibraryLoadData of the watched module's image (where the
 #      shim parses and merges) and the first kernel lookup after it;
-#   4. VmRSS / VmHWM at exit, bare vs shim.
+#   4. VmRSS / VmHWM at exit, bare vs shim;
+#   5. the corrected _fused kernels vs their 32-bit stand-in at the long
+#      shapes of issue 13 (tests/gpu/hotfix/bench_hotfix.py).
 # Exits 1 when a measurement could not be made; targets missed are reported
 # in the table, not in the exit status.
 #
@@ -383,6 +385,30 @@ if "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
     p_rss=$rss p_hwm=$hwm
     python_status shim "$SHIM_ENV" "$SHIM_CONF" "$SHIM_BUNDLE" "SAGESHIM_LOG=$LOGS/rss.log"
     emit "| python, torch + cuBLAS matmul | $p_rss | $rss | $(added "$p_rss" "$rss") | $p_hwm | $hwm | $(added "$p_hwm" "$hwm") |"
+fi
+emit
+
+# ---- 5. Hotfix kernels ---------------------------------------------------------------
+
+H=$BUILD/gpu/hotfix
+emit '## 5. Corrected `_fused` kernels (64-bit offsets) vs the 32-bit original (stand-in)'
+emit
+emit "tests/gpu/hotfix/bench_hotfix.py: each kernel launched as SageAttention's host code"
+emit "launches it, corrected and 32-bit builds of kernels/sageshim_fused.cu alternating, median"
+emit "of 100 CUDA-event timings each.  Speed ratio = 32-bit time / corrected time (target >= 0.97);"
+emit "GB moved = each input element read once and each output element written once."
+emit
+if sh tests/gpu/hotfix/build.sh --if-stale >"$LOGS/hotfix-build.out" 2>&1 &&
+    timeout -k 5 300 "$PYTHON" tests/gpu/hotfix/bench_hotfix.py \
+        --corrected "$H/corrected/libfused_corrected.so" \
+        --standin "$H/site/sageattention/_fused.cpython-312-x86_64-linux-gnu.so" \
+        >"$LOGS/hotfix.out" 2>"$LOGS/hotfix.err"; then
+    grep '^|' "$LOGS/hotfix.out" >>"$BODY"
+    emit
+    emit "$(grep '^worst speed ratio' "$LOGS/hotfix.out")"
+else
+    failed "hotfix kernels" "$LOGS/hotfix.err" "$?"
+    emit "Not measured (see hotfix.err and hotfix-build.out in the logs)."
 fi
 emit
 

@@ -2,6 +2,8 @@
  * whole, hashed, and parsed before anything may use it; a file that fails
  * any of these is left out (and reported), never half used. */
 #include "bundle.h"
+#include "file.h"
+#include "hashcache.h"
 #include "sha256.h"
 #include "trust.h"
 
@@ -19,63 +21,14 @@
 /* Distinct kernel names counted per file; more is reported as a mismatch. */
 #define MAX_COUNTED_KERNELS 65536
 
-/* Read a regular file of at most `max` bytes.  Returns 0, or -1 with the
+/* Read a regular file of at most `max` bytes (file.h: never blocks, trust
+ * checked on the descriptor before reading).  Returns 0, or -1 with the
  * reason in why. */
 static int read_bounded(const char *path, size_t max, const struct ss_trust *trust,
-                        uint8_t **bytes, size_t *len, char *why, size_t whylen)
+                        uint8_t **bytes, size_t *len, struct stat *st, char *why, size_t whylen)
 {
-    *bytes = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
-        close(fd);
-        return -1;
-    }
-    /* Checked on the open descriptor: what is read is what was checked. */
-    char untrusted[160];
-    if (trust && trust->secure && !ss_stat_trusted(&st, trust->uid, untrusted, sizeof untrusted)) {
-        snprintf(why, whylen, "refused in a setuid/setgid program: %s", untrusted);
-        close(fd);
-        return -1;
-    }
-    if ((uint64_t)st.st_size > max) {
-        snprintf(why, whylen, "%lld bytes, more than the %zu allowed", (long long)st.st_size, max);
-        close(fd);
-        return -1;
-    }
-    size_t room = (size_t)st.st_size;
-    uint8_t *buf = malloc(room ? room : 1);
-    if (!buf) {
-        snprintf(why, whylen, "out of memory for %zu bytes", room);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < room) {
-        ssize_t r = read(fd, buf + got, room - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r < 0)
-                snprintf(why, whylen, "cannot read: %s", strerror(errno));
-            else
-                snprintf(why, whylen, "file shrank while being read");
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *bytes = buf;
-    *len = got;
-    return 0;
+    struct ss_file_rules rules = { .max = max, .trust = trust };
+    return ss_file_read(path, &rules, bytes, len, st, why, whylen);
 }
 
 static char *join_path(const char *dir, const char *name)
@@ -144,8 +97,8 @@ static void check_archs(const struct ss_manifest_item *item, const struct ss_ima
 
 /* Read, hash and parse one listed file into f.  Returns 0 when usable. */
 static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_bundle_file *f,
-                     const struct ss_trust *trust, const char *manifest_path, ss_diag_fn diag,
-                     void *ctx)
+                     const struct ss_trust *trust, struct ss_hash_cache *hashes,
+                     const char *manifest_path, ss_diag_fn diag, void *ctx)
 {
     char why[256];
     char *path = join_path(dir, item->file);
@@ -155,7 +108,8 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     }
     memset(f, 0, sizeof *f);
     f->item = item;
-    int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, why, sizeof why);
+    struct stat st;
+    int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, &st, why, sizeof why);
     free(path);
     if (r < 0) {
         ss_diag(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
@@ -163,7 +117,11 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     }
 
     char hex[65];
-    ss_sha256_hex(f->bytes, f->len, hex);
+    /* Hashed once per file version, not once per process (hashcache.h). */
+    if (!ss_hash_cache_find(hashes, &st, hex)) {
+        ss_sha256_hex(f->bytes, f->len, hex);
+        ss_hash_cache_add(hashes, &st, hex);
+    }
     if (strcmp(hex, item->sha256) != 0) {
         ss_diag(diag, ctx, manifest_path, 0, "%s: sha256 mismatch (manifest %.12s..., file %.12s...); file refused",
                item->file, item->sha256, hex);
@@ -229,7 +187,8 @@ int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss
     uint8_t *text;
     size_t len;
     char why[256];
-    if (read_bounded(manifest_path, MAX_MANIFEST_BYTES, trust, &text, &len, why, sizeof why) < 0) {
+    if (read_bounded(manifest_path, MAX_MANIFEST_BYTES, trust, &text, &len, NULL, why,
+                     sizeof why) < 0) {
         ss_fail_nooffset(err, "%s: %s", manifest_path, why);
         free(manifest_path);
         ss_bundle_close(b);
@@ -246,10 +205,13 @@ int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss
             return ss_fail_nooffset(err, "out of memory");
         }
     }
+    struct ss_hash_cache hashes;
+    ss_hash_cache_open(&hashes, trust);
     for (size_t i = 0; i < b->manifest.nitems; i++)
-        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path,
-                      diag, ctx) == 0)
+        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, &hashes,
+                      manifest_path, diag, ctx) == 0)
             b->nfiles++;
+    ss_hash_cache_close(&hashes);
     free(manifest_path);
     return 0;
 }

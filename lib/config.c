@@ -6,6 +6,7 @@
 #include "config.h"
 #include "options.h"
 #include "trust.h"
+#include "file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,66 +304,17 @@ int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
     return 0;
 }
 
-/* Read a whole (small) file with open/read only.  Returns the text (NUL
- * added) or NULL with the reason in why. */
+/* Read a whole (small) file (file.h: open/read only, never blocks, trust
+ * checked on the descriptor).  Returns the text (NUL added) or NULL with
+ * the reason in why. */
 static char *read_small_file(const char *path, const struct ss_trust *trust, size_t *len,
                              char *why, size_t whylen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+    struct ss_file_rules rules = { .max = MAX_CONFIG_BYTES, .trust = trust };
+    uint8_t *text = NULL;
+    if (ss_file_read(path, &rules, &text, len, NULL, why, whylen) < 0)
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
-        close(fd);
-        return NULL;
-    }
-    /* Checked on the open descriptor: what is read is what was checked. */
-    char untrusted[160];
-    if (trust && trust->secure && !ss_stat_trusted(&st, trust->uid, untrusted, sizeof untrusted)) {
-        snprintf(why, whylen, "refused in a setuid/setgid program: %s", untrusted);
-        close(fd);
-        return NULL;
-    }
-    if (st.st_size > MAX_CONFIG_BYTES) {
-        snprintf(why, whylen, "larger than %d bytes", MAX_CONFIG_BYTES);
-        close(fd);
-        return NULL;
-    }
-    /* One byte more than the size, to notice a file that grew meanwhile. */
-    size_t room = (size_t)st.st_size + 1;
-    char *text = malloc(room + 1);
-    size_t got = 0;
-    if (!text) {
-        snprintf(why, whylen, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    while (got < room) {
-        ssize_t r = read(fd, text + got, room - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(why, whylen, "cannot read: %s", strerror(errno));
-            free(text);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (got == room) {
-        snprintf(why, whylen, "file changed while being read");
-        free(text);
-        return NULL;
-    }
-    text[got] = '\0';
-    *len = got;
-    return text;
+    return (char *)text;
 }
 
 /* Secure mode: say once which SAGESHIM_* settings are being ignored. */

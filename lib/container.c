@@ -94,6 +94,13 @@ static int entries_grow(struct ss_container *c, size_t *cap)
 int ss_container_parse(const uint8_t *bytes, size_t avail, struct ss_container *c,
                        struct ss_error *err)
 {
+    uint64_t used = 0;   /* a container parsed alone is an image of its own */
+    return ss_container_parse_within(bytes, avail, c, &used, err);
+}
+
+int ss_container_parse_within(const uint8_t *bytes, size_t avail, struct ss_container *c,
+                              uint64_t *image_used, struct ss_error *err)
+{
     memset(c, 0, sizeof *c);
     c->origin = SS_FROM_CONTAINER;
     if (avail < CONTAINER_HEADER_SIZE)
@@ -133,6 +140,6 @@ int ss_container_parse(const uint8_t *bytes, size_t avail, struct ss_container *
         at += e->size;
     }
     for (size_t i = 0; i < c->nentries; i++)
-        ss_entry_load(&c->entries[i]);
+        ss_entry_load(&c->entries[i], image_used);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "image_internal.h"
 
 #include <lz4.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,53 @@ static int decode(const struct ss_entry *e, const uint8_t *src, uint8_t *dst,
     return 0;
 }
 
+/* The command's budget: bytes decompressed by the whole process so far,
+ * and its limit (0: none).  Atomic: the shim parses on any thread. */
+static _Atomic uint64_t command_used;
+static _Atomic uint64_t command_limit;
+
+void ss_decompress_set_command_budget(uint64_t bytes)
+{
+    atomic_store(&command_limit, bytes);
+}
+
+#define MIB(n) ((unsigned long long)((n) >> 20))
+
+/* Charge `want` bytes to the image and the command, or say which budget
+ * is spent.  Charged before decompressing: the claim is what memory costs. */
+static int charge(struct ss_entry *e, uint64_t *image_used, uint64_t want)
+{
+    if (image_used && want > SS_MAX_IMAGE_DECOMPRESSED - *image_used) {
+        snprintf(e->note, sizeof e->note,
+                 "not decompressed: %llu MiB more would pass the image's decompression budget "
+                 "of %llu MiB (%llu MiB used)", MIB(want + ((1u << 20) - 1)),
+                 MIB(SS_MAX_IMAGE_DECOMPRESSED), MIB(*image_used));
+        return -1;
+    }
+    uint64_t limit = atomic_load(&command_limit);
+    if (limit) {
+        uint64_t before = atomic_fetch_add(&command_used, want);
+        if (before > limit || want > limit - before) {
+            atomic_fetch_sub(&command_used, want);
+            snprintf(e->note, sizeof e->note,
+                     "not decompressed: %llu MiB more would pass the command's decompression "
+                     "budget of %llu MiB (%llu MiB used)", MIB(want + ((1u << 20) - 1)),
+                     MIB(limit), MIB(before));
+            return -1;
+        }
+    }
+    if (image_used)
+        *image_used += want;
+    return 0;
+}
+
 int ss_entry_decompress(struct ss_entry *e, struct ss_error *err)
+{
+    uint64_t used = 0;
+    return ss_entry_decompress_within(e, &used, err);
+}
+
+int ss_entry_decompress_within(struct ss_entry *e, uint64_t *image_used, struct ss_error *err)
 {
     if (e->data)
         return 0; /* done already (ss_container_parse decompresses) */
@@ -87,6 +134,8 @@ int ss_entry_decompress(struct ss_entry *e, struct ss_error *err)
     if (e->uncompressed_size == 0 || e->uncompressed_size > SS_MAX_PAYLOAD)
         return ss_fail(err, e->offset + 0x38, "uncompressed_size %llu is out of range (1..%u)",
                        (unsigned long long)e->uncompressed_size, SS_MAX_PAYLOAD);
+    if (charge(e, image_used, e->uncompressed_size) < 0)
+        return 0;   /* left compressed; the note says why */
     uint8_t *dst = malloc((size_t)e->uncompressed_size);
     if (!dst)
         return ss_fail_nooffset(err, "out of memory for %llu decompressed bytes",

@@ -3,10 +3,10 @@
 #include "image.h"
 #include "image_internal.h"
 
-void ss_entry_load(struct ss_entry *e)
+void ss_entry_load(struct ss_entry *e, uint64_t *image_used)
 {
     struct ss_error err = {0};
-    if (ss_entry_decompress(e, &err) < 0) {
+    if (ss_entry_decompress_within(e, image_used, &err) < 0) {
         ss_entry_note_error(e, "payload not decompressed", &err);
         return;
     }

@@ -2,6 +2,8 @@
  * releasing what the readers allocated (fatbin-format.md §1-3). */
 #include "image.h"
 #include "image_internal.h"
+#include "file.h"
+#include "memprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,42 +105,10 @@ const struct ss_kernel *ss_entry_find_kernel(const struct ss_entry *e, const cha
 
 int ss_read_file(const char *path, uint8_t **bytes, size_t *len, struct ss_error *err)
 {
-    *bytes = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ss_fail_nooffset(err, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ss_fail_nooffset(err, "%s is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > MAX_FILE_SIZE) {
-        close(fd);
-        return ss_fail_nooffset(err, "%s is larger than 1 GiB", path);
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return ss_fail_nooffset(err, "out of memory reading %s", path);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int saved = n < 0 ? errno : EIO;
-            free(buf);
-            close(fd);
-            return ss_fail_nooffset(err, "cannot read %s: %s", path, strerror(saved));
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *bytes = buf;
-    *len = size;
+    struct ss_file_rules rules = { .max = MAX_FILE_SIZE };
+    char why[256];
+    if (ss_file_read(path, &rules, bytes, len, NULL, why, sizeof why) < 0)
+        return ss_fail_nooffset(err, "%s: %s", path, why);
     return 0;
 }
 
@@ -187,7 +157,7 @@ int ss_containers_walk(const uint8_t *bytes, size_t len, size_t base,
     while (at < len && !all_zero(bytes + at, len - at)) {
         struct ss_container c;
         struct ss_error cerr = {0};
-        if (ss_container_parse(bytes + at, len - at, &c, &cerr) < 0) {
+        if (ss_container_parse_within(bytes + at, len - at, &c, &image->decompressed, &cerr) < 0) {
             if (cerr.has_offset)
                 cerr.offset += base + at;
             if (added == 0) {
@@ -352,8 +322,22 @@ int ss_image_parse(const uint8_t *bytes, size_t len, struct ss_image *image,
 
 /* ---- images in memory ---- */
 
-/* Length of a container from its header, 0 when it is not one or is too
- * large to believe. */
+/* The driver call gives a bare pointer; its length comes from headers that
+ * may lie.  Nothing below reads a byte that ss_readable_extent has not
+ * shown to be mapped and readable, and an image claiming more than that is
+ * refused (the shim then hands the original to the driver unchanged). */
+
+#define WRAPPER_SIZE 16        /* magic, version, data pointer */
+#define CONTAINER_HEADER 16
+#define ELF64_HEADER 64
+
+static int readable(const uint8_t *p, size_t n)
+{
+    return ss_readable_extent(p, n) >= n;
+}
+
+/* Length of a container from its (readable) header, 0 when it is not one
+ * or is too large to believe. */
 static size_t container_length(const uint8_t *p)
 {
     if (ss_load32(p) != SS_CONTAINER_MAGIC)
@@ -365,6 +349,85 @@ static size_t container_length(const uint8_t *p)
     return header_size + (size_t)fat_size;
 }
 
+/* The claimed length must be readable; otherwise say how much is. */
+static size_t check_claim(const uint8_t *p, size_t claimed, size_t field, const char *what,
+                          struct ss_error *err)
+{
+    if (ss_readable_extent(p, claimed) < claimed) {
+        /* (How many are readable depends on the process's layout: not said,
+         * so the message is the same in every process.) */
+        ss_fail(err, field, "%s claims %zu bytes, more than are mapped and readable", what,
+                claimed);
+        return 0;
+    }
+    return claimed;
+}
+
+static size_t loaded_container(const uint8_t *p, struct ss_error *err)
+{
+    if (!readable(p, CONTAINER_HEADER)) {
+        ss_fail(err, 0, "container header is not readable");
+        return 0;
+    }
+    size_t n = container_length(p);
+    if (!n) {
+        ss_fail(err, 8, "container header claims more than %zu bytes, or is malformed",
+                MAX_LOADED_SIZE);
+        return 0;
+    }
+    return check_claim(p, n, 8, "container header_size + fat_size", err);
+}
+
+/* A 64-bit ELF: its header, then its header tables, then what they claim,
+ * each probed before it is read. */
+static size_t loaded_elf(const uint8_t *p, struct ss_error *err)
+{
+    if (!readable(p, ELF64_HEADER)) {
+        ss_fail(err, 0, "ELF header is not readable");
+        return 0;
+    }
+    uint64_t phoff = ss_load64(p + 0x20), shoff = ss_load64(p + 0x28);
+    uint64_t ph_end = phoff + (uint64_t)ss_load16(p + 0x36) * ss_load16(p + 0x38);
+    uint64_t sh_end = shoff + (uint64_t)ss_load16(p + 0x3a) * ss_load16(p + 0x3c);
+    uint64_t tables = ph_end > sh_end ? ph_end : sh_end;
+    if (phoff > MAX_LOADED_SIZE || shoff > MAX_LOADED_SIZE || tables > MAX_LOADED_SIZE) {
+        ss_fail(err, 0x20, "ELF header tables lie past %zu bytes", MAX_LOADED_SIZE);
+        return 0;
+    }
+    if (tables > ELF64_HEADER && !check_claim(p, (size_t)tables, 0x20, "ELF header tables", err))
+        return 0;
+    /* Reads the header tables only (now known readable). */
+    size_t n = ss_elf_extent(p, MAX_LOADED_SIZE);
+    if (!n) {
+        ss_fail(err, 0, "ELF headers are malformed or claim more than %zu bytes",
+                MAX_LOADED_SIZE);
+        return 0;
+    }
+    return check_claim(p, n, 0, "ELF sections and segments", err);
+}
+
+/* NUL-terminated text: scanned one readable page at a time. */
+static size_t loaded_text(const uint8_t *p, struct ss_error *err)
+{
+    size_t at = 0;
+    while (at < MAX_LOADED_SIZE) {
+        /* up to the end of the page holding p + at */
+        size_t chunk = 4096 - ((uintptr_t)(p + at) % 4096);
+        if (chunk > MAX_LOADED_SIZE - at)
+            chunk = MAX_LOADED_SIZE - at;
+        if (!readable(p + at, chunk)) {
+            ss_fail(err, at, "text is not NUL-terminated within its readable memory");
+            return 0;
+        }
+        const uint8_t *nul = memchr(p + at, 0, chunk);
+        if (nul)
+            return (size_t)(nul - p) + 1;
+        at += chunk;
+    }
+    ss_fail(err, 0, "text is longer than %zu bytes", MAX_LOADED_SIZE);
+    return 0;
+}
+
 static int looks_like_text_start(const uint8_t *p)
 {
     return p[0] == '/' || p[0] == '.' || p[0] == ' ' || p[0] == '\t' || p[0] == '\n'
@@ -372,30 +435,45 @@ static int looks_like_text_start(const uint8_t *p)
 }
 
 /* Where an in-memory image's bytes are and how long they are; for a
- * wrapper, the container it points to.  *start NULL when unknown. */
-static size_t loaded_extent(const void *image, const uint8_t **start)
+ * wrapper, the container it points to.  0 (err set) when unknown or when
+ * its headers claim more than is readable. */
+static size_t loaded_extent(const void *image, const uint8_t **start, struct ss_error *err)
 {
     const uint8_t *p = image;
     *start = NULL;
-    if (!p)
+    if (!p) {
+        ss_fail_nooffset(err, "no image (NULL pointer)");
         return 0;
+    }
+    if (!readable(p, 4)) {
+        ss_fail(err, 0, "the image pointer %p is not readable", image);
+        return 0;
+    }
     uint32_t magic = ss_load32(p);
     size_t n = 0;
     if (magic == SS_WRAPPER_MAGIC) {
+        if (!readable(p, WRAPPER_SIZE)) {
+            ss_fail(err, 4, "fatbin wrapper header is not readable");
+            return 0;
+        }
         uint32_t version = ss_load32(p + 4);
         const uint8_t *data;
         memcpy(&data, p + 8, sizeof data);
-        if ((version != 1 && version != 2) || !data)
+        if ((version != 1 && version != 2) || !data) {
+            ss_fail(err, 4, "fatbin wrapper with a bad version or data pointer");
             return 0;
+        }
         p = data;
-        n = container_length(p);
+        n = loaded_container(p, err);
     } else if (magic == SS_CONTAINER_MAGIC) {
-        n = container_length(p);
+        n = loaded_container(p, err);
     } else if (memcmp(p, "\x7f" "ELF", 4) == 0) {
-        n = ss_elf_extent(p, MAX_LOADED_SIZE);
+        n = loaded_elf(p, err);
     } else if (looks_like_text_start(p)) {
-        size_t text = strnlen((const char *)p, MAX_LOADED_SIZE);
-        n = text < MAX_LOADED_SIZE ? text + 1 : 0;
+        n = loaded_text(p, err);
+    } else {
+        ss_fail(err, 0, "unrecognized in-memory image: not a fatbin wrapper, a container, "
+                        "an ELF file or PTX text");
     }
     if (n)
         *start = p;
@@ -405,22 +483,18 @@ static size_t loaded_extent(const void *image, const uint8_t **start)
 size_t ss_image_measure(const void *image)
 {
     const uint8_t *start;
-    return loaded_extent(image, &start);
+    struct ss_error err;
+    return loaded_extent(image, &start, &err);
 }
 
 int ss_image_parse_loaded(const void *image, struct ss_image *out, struct ss_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!image)
-        return ss_fail_nooffset(err, "no image (NULL pointer)");
     const uint8_t *start;
-    size_t n = loaded_extent(image, &start);
-    if (!n) {
-        if (ss_load32(image) == SS_WRAPPER_MAGIC)
-            return ss_fail(err, 4, "fatbin wrapper with a bad version or data pointer");
-        return ss_fail(err, 0, "unrecognized in-memory image, or its headers claim more than %zu bytes",
-                       MAX_LOADED_SIZE);
-    }
+    struct ss_error local;
+    size_t n = loaded_extent(image, &start, err ? err : &local);
+    if (!n)
+        return -1;
     if (ss_image_parse(start, n, out, err) < 0)
         return -1;
     if (start != image)

@@ -36,6 +36,11 @@ enum ss_variant { SS_VARIANT_PLAIN, SS_VARIANT_A, SS_VARIANT_F };
 
 /* Upper bound on one decompressed payload; larger claims are refused. */
 #define SS_MAX_PAYLOAD (256u * 1024 * 1024)
+/* Upper bound on all payloads decompressed for one image (one file, one
+ * in-memory image, one container parsed alone): entries past it are left
+ * compressed with a note saying so.  A few small compressed entries may
+ * claim 256 MiB each, so the per-entry bound alone does not bound memory. */
+#define SS_MAX_IMAGE_DECOMPRESSED ((uint64_t)512 * 1024 * 1024)
 
 /* One kernel parameter, from KPARAM_INFO / KPARAM_INFO_V2 (cubins) or from
  * the .entry declaration (PTX, where offset is computed from alignment). */
@@ -124,6 +129,7 @@ struct ss_image {
     struct ss_container *containers;
     size_t nnotes;           /* things skipped on the way, one line each */
     char **notes;
+    uint64_t decompressed;   /* bytes decompressed for it (SS_MAX_IMAGE_DECOMPRESSED) */
 };
 
 /* Read a file's bytes (the whole file; refuses > 1 GiB).  Caller frees. */
@@ -154,6 +160,12 @@ int ss_container_parse(const uint8_t *bytes, size_t avail, struct ss_container *
 
 /* Decompress an entry's payload into entry->data (bounded, sizes checked). */
 int ss_entry_decompress(struct ss_entry *entry, struct ss_error *err);
+
+/* A budget for the whole command on top of the per-image one: every
+ * decompression in the process counts against it (the tools set it once in
+ * main; 0, the default, means none).  Entries past it are left compressed
+ * with a note, like those past an image's budget. */
+void ss_decompress_set_command_budget(uint64_t bytes);
 
 /* Read kernels from a cubin / PTX payload into entry->kernels.  Called by the
  * parsers above; exposed for the bare-cubin and test paths. */

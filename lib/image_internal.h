@@ -21,8 +21,17 @@ size_t ss_elf_extent(const uint8_t *p, size_t avail);
 /* entry->note = "<what>: at offset 0x..: <message>", cut to fit. */
 void ss_entry_note_error(struct ss_entry *e, const char *what, const struct ss_error *err);
 
-/* Decompress an entry and read its kernels; problems go to entry->note. */
-void ss_entry_load(struct ss_entry *e);
+/* Decompress an entry and read its kernels; problems go to entry->note.
+ * *image_used counts the bytes decompressed for the image so far and is
+ * charged with this entry's (SS_MAX_IMAGE_DECOMPRESSED). */
+void ss_entry_load(struct ss_entry *e, uint64_t *image_used);
+
+/* ss_entry_decompress charging *image_used (and the command's budget). */
+int ss_entry_decompress_within(struct ss_entry *e, uint64_t *image_used, struct ss_error *err);
+
+/* ss_container_parse, charging decompression to *image_used. */
+int ss_container_parse_within(const uint8_t *bytes, size_t avail, struct ss_container *c,
+                              uint64_t *image_used, struct ss_error *err);
 
 /* Append one note line (formatted) to image->notes.  Returns -1 only when
  * out of memory. */

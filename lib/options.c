@@ -34,12 +34,14 @@ const struct ss_option ss_options[] = {
       "*/sageattention/_fused*.so", "no kernel is hotfixed (hotfix = off says so plainly)",
       "globs of libraries whose kernels may be hotfixed" },
     { "repair", "SAGESHIM_REPAIR", SS_OPT_BOOL, FIELD(repair), 0, "on", NULL,
-      "restore the sm90 attention op that SageAttention's import order shadows" },
+      "restore the sm90 attention op that SageAttention's import order shadows, and split "
+      "_fused's quantizer calls by batch where a batch stride does not fit 32 bits" },
     { "repair_modules", NULL, SS_OPT_PY_MODULES, FIELD(repair_modules),
       FIELD(nrepair_modules),
-      "sageattention._qattn_sm90 sageattention._qattn_sm89 sageattention._qattn_sm80",
+      "sageattention._qattn_sm90 sageattention._qattn_sm89 sageattention._qattn_sm80 "
+      "sageattention._fused",
       "nothing is repaired (repair = off says so plainly)",
-      "Python extension modules the repair watches" },
+      "Python extension modules the repair watches (_fused: batches split past 32-bit strides)" },
     { "log", "SAGESHIM_LOG", SS_OPT_LOG, FIELD(log), 0, "stderr", NULL,
       "where to log: stderr or an absolute file path" },
     { "log_level", "SAGESHIM_LOG_LEVEL", SS_OPT_LOG_LEVEL, FIELD(log_level), 0, "info", NULL,

@@ -14,6 +14,10 @@
  *   report_once.h  config problems reported once per process tree
  *   version.h  the release
  *   trust.h    secure execution: files a setuid/setgid program may read
+ *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
+ *   printable.h the one sanitiser for text printed from input (\xNN escapes)
+ *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
+ *   memprobe.h how much of an in-memory image is mapped and readable
  *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
  *              index arithmetic wrap (diagnose)?
  */
@@ -33,6 +37,10 @@
 #include "report_once.h"
 #include "version.h"
 #include "trust.h"
+#include "file.h"
+#include "printable.h"
+#include "hashcache.h"
+#include "memprobe.h"
 #include "fused.h"
 
 #endif

@@ -527,7 +527,14 @@ void shim_unload(void *handle, int is_library)
     shim_registry_unloaded(handle);
 }
 
-void shim_decide_after_fork(void)
+/* A forked child has one thread: a lock another thread held at the fork
+ * is released by nobody. */
+static void reset_lock_in_child(void)
 {
     pthread_mutex_init(&live_lock, NULL);
+}
+
+__attribute__((constructor)) static void decide_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
 }

@@ -106,7 +106,14 @@ void shim_devices_format(const struct shim_devices *d, char *buf, size_t len)
     }
 }
 
-void shim_devices_after_fork(void)
+/* A forked child has one thread: a lock another thread held at the fork
+ * is released by nobody. */
+static void reset_lock_in_child(void)
 {
     pthread_mutex_init(&devices_lock, NULL);
+}
+
+__attribute__((constructor)) static void devices_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
 }

@@ -6,13 +6,10 @@
  * So the process's dlsym is ours: it answers those names with wrappers and
  * everything else with exactly what the real dlsym answers.
  *
- * Which dlsym is "real": glibc's is found with dlvsym (which we do not
- * override, so no recursion), then asked for dlsym(RTLD_NEXT, "dlsym") from
- * inside this library, which is the next preloaded interposer's dlsym when
- * there is one (so tracers preloaded after us keep working) and glibc's own
- * otherwise.  Both are kept in one atomic pointer, filled on first use: the
- * override can be called before our constructor ran, from any thread, and
- * from inside the dynamic loader, so there is no lock to wait on.
+ * The dlsym it forwards to is real.c's shim_next_dlsym(): the next
+ * preloaded interposer's, or glibc's.  The override can be called before our
+ * constructor ran, from any thread, and from inside the dynamic loader, so
+ * nothing on its path waits on a lock.
  *
  * Why a tail call: glibc's dlsym finds its caller from its return address,
  * and RTLD_NEXT means "the object after the caller".  If we called it the
@@ -28,70 +25,24 @@
  * lookups are therefore never wrapped; other handles name their objects
  * themselves, so wrapped names are looked up with an ordinary call. */
 #include <dlfcn.h>
-#include <stdatomic.h>
 #include <stddef.h>
 
 #include "interpose.h"
 
-typedef void *(*dlsym_fn)(void *, const char *);
-
-static _Atomic(dlsym_fn) next_dlsym;
-
 /* initial-exec: the default TLS model may call malloc on first access, and a
  * malloc interposer may call dlsym. */
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
-static __thread int resolving __attribute__((tls_model("initial-exec")));
 
-static dlsym_fn glibc_dlsym(void)
-{
-    void *found = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
-#if defined(__x86_64__)
-    if (!found)
-        found = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
-#elif defined(__aarch64__)
-    if (!found)
-        found = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.17");
-#endif
-    return (dlsym_fn)found;
-}
-
-/* Racing threads compute the same answer; the last store wins harmlessly. */
-static dlsym_fn next_dlsym_get(void)
-{
-    dlsym_fn next = atomic_load_explicit(&next_dlsym, memory_order_acquire);
-    if (next)
-        return next;
-    if (resolving)
-        return NULL;   /* re-entered from inside dlvsym (a malloc hook) */
-    resolving = 1;
-    dlsym_fn glibc = glibc_dlsym();
-    if (glibc) {
-        /* Called from here, RTLD_NEXT means "after this library". */
-        next = (dlsym_fn)glibc(RTLD_NEXT, "dlsym");
-        if (!next)
-            next = glibc;
-        atomic_store_explicit(&next_dlsym, next, memory_order_release);
-    }
-    resolving = 0;
-    return next;
-}
-
-void *shim_real_dlsym(void *handle, const char *name)
-{
-    dlsym_fn next = next_dlsym_get();
-    return next ? next(handle, name) : NULL;
-}
-
-/* The names routed through shim_wrapper_for.  Only "cu" + capital letter,
- * and only these: a prefix match would also catch cudnn*, cublas*, ... */
+/* The names routed through shim_wrapper_for: every call hooks.def hands out
+ * a wrapper for.  Only these ("cu" + capital letter): a prefix match would
+ * also catch cudnn*, cublas*, ... */
 static const char *const wrapped_names[] = {
-    "cuGetProcAddress",      "cuGetProcAddress_v2",   "cuLibraryLoadData",
-    "cuLibraryLoadFromFile", "cuLibraryUnload",       "cuLibraryGetKernel",
-    "cuKernelGetFunction",   "cuModuleLoadData",      "cuModuleLoadDataEx",
-    "cuModuleLoadFatBinary", "cuModuleLoad",          "cuModuleUnload",
-    "cuModuleGetFunction",   "cuLaunchKernel",        "cuLaunchKernel_ptsz",
-    "cuLaunchKernelEx",      "cuLaunchKernelEx_ptsz", "cuLibraryEnumerateKernels",
-    "cuLibraryGetModule",
+#define SHIM_CALL(name, handed_out, exported, params, args) WRAPPED_NAME_##handed_out(name)
+#define WRAPPED_NAME_NEVER(name)
+#define WRAPPED_NAME_ACTIVE(name) #name,
+#define WRAPPED_NAME_DIAGNOSE(name) #name,
+#include "hooks.def"
+#undef SHIM_CALL
 };
 
 /* Plain loops rather than strcmp: this runs for every dlsym in the process,
@@ -128,7 +79,7 @@ static int is_python_init(const char *name)
 
 /* A wrapped name: look it up, then hand out our function for it.  The guard
  * makes lookups made by the shim itself meanwhile (config, repair) plain. */
-static void *lookup_and_wrap(dlsym_fn next, void *handle, const char *name)
+static void *lookup_and_wrap(shim_dlsym_fn next, void *handle, const char *name)
 {
     in_hook = 1;
     void *found = next(handle, name);
@@ -149,7 +100,7 @@ static void *lookup_and_wrap(dlsym_fn next, void *handle, const char *name)
 /* `name` is declared nonnull by <dlfcn.h>, as in glibc. */
 void *dlsym(void *handle, const char *name)
 {
-    dlsym_fn next = next_dlsym_get();
+    shim_dlsym_fn next = shim_next_dlsym();
     if (!next)
         return NULL;
     if (handle != RTLD_NEXT && !in_hook &&

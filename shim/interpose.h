@@ -1,11 +1,12 @@
 /* interpose.h: what the interposition files (dlsym.c, procaddr.c, exports.c,
- * loads.c, kernels.c, launch.c, real.c) share among themselves.  Policy files
- * never include it.
+ * loads.c, kernels.c, launch.c) share among themselves, and the part of
+ * real.c only they need.  Policy files never include it.
  *
- * Every wrapper below has exactly the ABI of the driver function it stands
- * for; the `_ptsz` ones call the per-thread-default-stream variant.  They are
- * handed out by shim_wrapper_for() (dlsym, cuGetProcAddress) and called by the
- * exported symbols of exports.c.
+ * Every wrapper shim_wrap_<name> has exactly the ABI of the driver function
+ * it stands for (hooks.def); the `_ptsz` ones call the
+ * per-thread-default-stream variant.  They are handed out by
+ * shim_wrapper_for() (dlsym, cuGetProcAddress) and called by the exported
+ * symbols of exports.c.
  *
  * No file here holds a lock (real.c and dlsym.c publish their one-time
  * results with atomics), so a child after fork has nothing to reset here. */
@@ -14,55 +15,41 @@
 
 #include "shim.h"
 
+/* ---- real.c ------------------------------------------------------------------ */
+
+typedef void *(*shim_dlsym_fn)(void *, const char *);
+
+/* The dlsym the override forwards to (the next preloaded interposer's, or
+ * glibc's), found on first use without recursion; NULL while it cannot be
+ * found yet (re-entered from a malloc hook inside the lookup). */
+shim_dlsym_fn shim_next_dlsym(void);
+
+/* ---- procaddr.c -------------------------------------------------------------- */
+
+/* The `handed_out` column of hooks.def. */
+enum shim_handed_out { SHIM_NEVER, SHIM_ACTIVE, SHIM_DIAGNOSE };
+
+/* Whether a wrapper marked `when` is handed out in the current mode. */
+int shim_hands_out(enum shim_handed_out when);
+
 /* The wrapper standing in for `real_fn`, a pointer the driver handed out
  * (identified by comparing it with the real table), or `real_fn` itself when
- * it is not one of the wrapped functions, when the mode is off, or (launches)
- * when the mode is not diagnose. */
+ * it is not one of the wrapped functions or its wrapper is not handed out in
+ * the current mode. */
 void *shim_wrapper_for(void *real_fn);
 
-/* loads.c */
-CUresult shim_wrap_cuLibraryLoadData(CUlibrary *library, const void *code,
-                                     CUjit_option *jit_options, void **jit_values,
-                                     unsigned njit, CUlibraryOption *lib_options,
-                                     void **lib_values, unsigned nlib);
-CUresult shim_wrap_cuLibraryLoadFromFile(CUlibrary *library, const char *path,
-                                         CUjit_option *jit_options, void **jit_values,
-                                         unsigned njit, CUlibraryOption *lib_options,
-                                         void **lib_values, unsigned nlib);
-CUresult shim_wrap_cuLibraryUnload(CUlibrary library);
-CUresult shim_wrap_cuModuleLoadData(CUmodule *module, const void *image);
-CUresult shim_wrap_cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned nopts,
-                                      CUjit_option *options, void **values);
-CUresult shim_wrap_cuModuleLoadFatBinary(CUmodule *module, const void *fatbin);
-CUresult shim_wrap_cuModuleLoad(CUmodule *module, const char *path);
-CUresult shim_wrap_cuModuleUnload(CUmodule module);
+/* ---- the wrappers: loads.c, kernels.c, launch.c, procaddr.c -------------------- */
 
-/* kernels.c */
-CUresult shim_wrap_cuLibraryGetKernel(CUkernel *kernel, CUlibrary library, const char *name);
-CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel);
-CUresult shim_wrap_cuLibraryGetModule(CUmodule *module, CUlibrary library);
-CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
-                                             CUlibrary library);
-CUresult shim_wrap_cuModuleGetFunction(CUfunction *function, CUmodule module,
-                                       const char *name);
-
-/* launch.c (diagnose mode: call the real launch, then shim_launch_seen) */
-CUresult shim_wrap_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-                                  unsigned bx, unsigned by, unsigned bz, unsigned smem,
-                                  CUstream stream, void **params, void **extra);
-CUresult shim_wrap_cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-                                       unsigned bx, unsigned by, unsigned bz, unsigned smem,
-                                       CUstream stream, void **params, void **extra);
-CUresult shim_wrap_cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f,
-                                    void **params, void **extra);
-CUresult shim_wrap_cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f,
-                                         void **params, void **extra);
-
-/* procaddr.c */
-CUresult shim_wrap_cuGetProcAddress(const char *symbol, void **pfn, int version,
-                                    cuuint64_t flags);
-CUresult shim_wrap_cuGetProcAddress_v2(const char *symbol, void **pfn, int version,
-                                       cuuint64_t flags,
-                                       CUdriverProcAddressQueryResult *status);
+/* One declaration per entry of hooks.def that has a wrapper. */
+#define SHIM_CALL(name, handed_out, exported, params, args) \
+    SHIM_WRAPPER_DECLARATION_##handed_out(name, params)
+#define SHIM_WRAPPER_DECLARATION_NEVER(name, params)
+#define SHIM_WRAPPER_DECLARATION_ACTIVE(name, params) CUresult shim_wrap_##name params;
+#define SHIM_WRAPPER_DECLARATION_DIAGNOSE(name, params) CUresult shim_wrap_##name params;
+#include "hooks.def"
+#undef SHIM_CALL
+#undef SHIM_WRAPPER_DECLARATION_NEVER
+#undef SHIM_WRAPPER_DECLARATION_ACTIVE
+#undef SHIM_WRAPPER_DECLARATION_DIAGNOSE
 
 #endif

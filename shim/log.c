@@ -3,6 +3,7 @@
  * threads and processes sharing the file never interleave. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -10,66 +11,51 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "logfd.h"
 #include "policy.h"
+#include "printable.h"
 
 #define LOG_LINE_MAX 2048
 
-static atomic_int log_fd = 2;
-
-static void write_line(int fd, const char *line, size_t len)
-{
-    ssize_t n;
-    do {
-        n = write(fd, line, len);
-    } while (n < 0 && errno == EINTR);
-}
+/* Set by shim_log_open, from the configuration: the log never asks for the
+ * configuration itself (state.c logs while it loads it).  Until then, errors
+ * only. */
+static atomic_int log_level = SS_LOG_ERROR;
 
 /* The log file is opened at the first line, not at start-up: a process
  * that has nothing to say must not even create the file. */
-static const char *log_path;          /* cfg->log (the config lives as long as the process) */
+static const char *log_path;   /* cfg->log (the config lives as long as the process) */
 enum { LOG_NOT_OPENED, LOG_OPENING, LOG_OPENED };
 static atomic_int log_state = LOG_NOT_OPENED;
 
 void shim_log_open(const struct ss_config *cfg)
 {
-    if (!cfg->log || !cfg->log[0] || strcmp(cfg->log, "stderr") == 0)
-        return;
+    atomic_store(&log_level, (int)cfg->log_level);
     log_path = cfg->log;
 }
 
-static void open_or_fall_back(void)
+static int log_is_a_file(void)
 {
-    /* O_NOFOLLOW: a log path in a shared directory must not be a way to make
-     * the program append to some other file through a planted link. */
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        char line[LOG_LINE_MAX];
-        int n = snprintf(line, sizeof line, "sageshim[%d]: cannot open log %s: %s; logging to stderr\n",
-                         (int)getpid(), log_path, strerror(errno));
-        if (n > 0)
-            write_line(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        return;
-    }
-    atomic_store(&log_fd, fd);
+    return log_path && log_path[0] && strcmp(log_path, "stderr") != 0;
 }
 
-static void open_log_file(void)
+static void open_log_once(void)
 {
-    if (!log_path || atomic_load(&log_state) == LOG_OPENED)
+    if (atomic_load(&log_state) == LOG_OPENED)
         return;
     int expected = LOG_NOT_OPENED;
     if (!atomic_compare_exchange_strong(&log_state, &expected, LOG_OPENING)) {
-        /* Another thread is opening it: its first line goes to the file too. */
+        /* Another thread is opening it: this line goes to the file too. */
         while (atomic_load(&log_state) != LOG_OPENED)
             sched_yield();
         return;
     }
-    open_or_fall_back();
+    shim_logfd_open(log_path);
     atomic_store(&log_state, LOG_OPENED);
 }
 
 /* getpid() is a system call; diagnose mode logs every launch, so the pid is
- * kept and forgotten in a forked child (shim_log_after_fork). */
+ * kept and forgotten in a forked child (forget_pid_in_child). */
 static atomic_int cached_pid;
 
 static int current_pid(void)
@@ -82,7 +68,7 @@ static int current_pid(void)
     return pid;
 }
 
-void shim_log_after_fork(void)
+static void forget_pid_in_child(void)
 {
     atomic_store(&cached_pid, 0);
     /* An open cut short by the fork (another thread) is tried again. */
@@ -90,9 +76,14 @@ void shim_log_after_fork(void)
         atomic_store(&log_state, LOG_NOT_OPENED);
 }
 
+__attribute__((constructor)) static void log_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid_in_child);
+}
+
 int shim_log_enabled(enum ss_log_level level)
 {
-    return (int)level <= (int)shim_config()->log_level;
+    return (int)level <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 /* "sageshim[<pid>]: " without snprintf: it is written before every line. */
@@ -108,7 +99,7 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message (control bytes replaced), newline, into line
+/* Prefix, message (control bytes escaped), newline, into line
  * (LOG_LINE_MAX bytes); returns the length. */
 static size_t format_line(char *line, const char *text, size_t text_len)
 {
@@ -119,11 +110,7 @@ static size_t format_line(char *line, const char *text, size_t text_len)
         text_len = room;
     /* Messages quote files (config lines, paths) that may hold anything:
      * control bytes must not split the line or drive a terminal. */
-    for (size_t i = 0; i < text_len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        line[prefix + i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-    }
-    size_t len = prefix + text_len;
+    size_t len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
     line[len++] = '\n';
     return len;
 }
@@ -133,8 +120,8 @@ static void write_message(const char *text, size_t text_len)
 {
     char line[LOG_LINE_MAX];
     size_t len = format_line(line, text, text_len);
-    open_log_file();
-    write_line(atomic_load(&log_fd), line, len);
+    open_log_once();
+    shim_logfd_write(line, len);
 }
 
 void shim_log_text(enum ss_log_level level, const char *text, size_t len)
@@ -171,9 +158,9 @@ void shim_log_console_too(enum ss_log_level level, const char *text)
         size_t text_len = strlen(text);
         write_message(text, text_len);
         /* The log is a file: a person at the console must still see this. */
-        if (atomic_load(&log_fd) != 2) {
+        if (log_is_a_file()) {
             char line[LOG_LINE_MAX];
-            write_line(2, line, format_line(line, text, text_len));
+            shim_logfd_write_stderr(line, format_line(line, text, text_len));
         }
     }
     errno = saved_errno;

@@ -78,11 +78,7 @@ void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mo
 /* Images seen by the load wrappers: all of them, and those parsed. */
 void shim_images_seen(unsigned long *total, unsigned long *watched);
 
-/* ---- fork: the child resets the locks of each file ---------------------------- */
-
-void shim_decide_after_fork(void);
-void shim_devices_after_fork(void);
-void shim_log_after_fork(void);
-void shim_registry_after_fork(void);
+/* Fork: each file that holds a lock or a cache registers its own
+ * pthread_atfork handler for the child (its constructor). */
 
 #endif

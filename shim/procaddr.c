@@ -7,22 +7,50 @@
  * for - the _ptsz launch for a per-thread request, the 4-argument
  * cuGetProcAddress for version 11030 - and leaves everything we do not wrap,
  * and symbolStatus, as the driver set them. */
+#include <stddef.h>
+#include <string.h>
+
 #include "interpose.h"
+
+/* Each wrapped call of hooks.def: where the driver's function sits in the
+ * real table, the wrapper standing in for it, and in which modes. */
+struct hook {
+    size_t real_offset;          /* offsetof(struct shim_real, <name>) */
+    void *wrapper;
+    enum shim_handed_out when;
+};
+
+static const struct hook hooks[] = {
+#define SHIM_CALL(name, handed_out, exported, params, args) HOOK_##handed_out(name)
+#define HOOK_NEVER(name)
+#define HOOK_ACTIVE(name) {offsetof(struct shim_real, name), (void *)shim_wrap_##name, SHIM_ACTIVE},
+#define HOOK_DIAGNOSE(name) \
+    {offsetof(struct shim_real, name), (void *)shim_wrap_##name, SHIM_DIAGNOSE},
+#include "hooks.def"
+#undef SHIM_CALL
+};
 
 /* Launch wrappers cost a call per launch, so they are handed out only when
  * diagnose mode wants to count launches. */
-static void *launch_wrapper_for(const struct shim_real *r, void *fn)
+int shim_hands_out(enum shim_handed_out when)
 {
-    if (!shim_mode_is(SS_MODE_DIAGNOSE))
-        return fn;
-    if (fn == (void *)r->cuLaunchKernel)
-        return (void *)shim_wrap_cuLaunchKernel;
-    if (fn == (void *)r->cuLaunchKernel_ptsz)
-        return (void *)shim_wrap_cuLaunchKernel_ptsz;
-    if (fn == (void *)r->cuLaunchKernelEx)
-        return (void *)shim_wrap_cuLaunchKernelEx;
-    if (fn == (void *)r->cuLaunchKernelEx_ptsz)
-        return (void *)shim_wrap_cuLaunchKernelEx_ptsz;
+    switch (when) {
+    case SHIM_ACTIVE:
+        return !shim_mode_is(SS_MODE_OFF);
+    case SHIM_DIAGNOSE:
+        return shim_mode_is(SS_MODE_DIAGNOSE);
+    case SHIM_NEVER:
+        break;
+    }
+    return 0;
+}
+
+/* The driver's function at `offset` in the table.  Every field is a function
+ * pointer of the same size as void * (POSIX), copied out as bytes. */
+static void *real_at(const struct shim_real *r, size_t offset)
+{
+    void *fn;
+    memcpy(&fn, (const char *)r + offset, sizeof fn);
     return fn;
 }
 
@@ -33,37 +61,10 @@ void *shim_wrapper_for(void *fn)
     const struct shim_real *r = shim_real();
     if (!r)
         return fn;
-    if (fn == (void *)r->cuGetProcAddress_v2)
-        return (void *)shim_wrap_cuGetProcAddress_v2;
-    if (fn == (void *)r->cuGetProcAddress)
-        return (void *)shim_wrap_cuGetProcAddress;
-    if (fn == (void *)r->cuLibraryLoadData)
-        return (void *)shim_wrap_cuLibraryLoadData;
-    if (fn == (void *)r->cuLibraryLoadFromFile)
-        return (void *)shim_wrap_cuLibraryLoadFromFile;
-    if (fn == (void *)r->cuLibraryUnload)
-        return (void *)shim_wrap_cuLibraryUnload;
-    if (fn == (void *)r->cuLibraryGetKernel)
-        return (void *)shim_wrap_cuLibraryGetKernel;
-    if (fn == (void *)r->cuKernelGetFunction)
-        return (void *)shim_wrap_cuKernelGetFunction;
-    if (fn == (void *)r->cuLibraryGetModule)
-        return (void *)shim_wrap_cuLibraryGetModule;
-    if (fn == (void *)r->cuLibraryEnumerateKernels)
-        return (void *)shim_wrap_cuLibraryEnumerateKernels;
-    if (fn == (void *)r->cuModuleLoadData)
-        return (void *)shim_wrap_cuModuleLoadData;
-    if (fn == (void *)r->cuModuleLoadDataEx)
-        return (void *)shim_wrap_cuModuleLoadDataEx;
-    if (fn == (void *)r->cuModuleLoadFatBinary)
-        return (void *)shim_wrap_cuModuleLoadFatBinary;
-    if (fn == (void *)r->cuModuleLoad)
-        return (void *)shim_wrap_cuModuleLoad;
-    if (fn == (void *)r->cuModuleUnload)
-        return (void *)shim_wrap_cuModuleUnload;
-    if (fn == (void *)r->cuModuleGetFunction)
-        return (void *)shim_wrap_cuModuleGetFunction;
-    return launch_wrapper_for(r, fn);
+    for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
+        if (real_at(r, hooks[i].real_offset) == fn)
+            return shim_hands_out(hooks[i].when) ? hooks[i].wrapper : fn;
+    return fn;
 }
 
 /* log_level = debug: every request, so a runtime that reaches the driver
@@ -71,6 +72,7 @@ void *shim_wrapper_for(void *fn)
 static void log_request(const char *symbol, int version, cuuint64_t flags, void *real,
                         void *given)
 {
+    shim_announce();   /* a driver entry point was resolved: the shim may speak */
     shim_log(SS_LOG_DEBUG, "cuGetProcAddress %s version %d flags %llu: %s", symbol ? symbol : "",
              version, (unsigned long long)flags,
              !real ? "not found" : real == given ? "driver's own" : "wrapped");

@@ -276,7 +276,14 @@ void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mo
     pthread_mutex_unlock(&registry_lock);
 }
 
-void shim_registry_after_fork(void)
+/* A forked child has one thread: a lock another thread held at the fork
+ * is released by nobody. */
+static void reset_lock_in_child(void)
 {
     pthread_mutex_init(&registry_lock, NULL);
+}
+
+__attribute__((constructor)) static void registry_register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
 }

@@ -37,12 +37,24 @@ static struct {
     int logged_off;
 } repair_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* A child forked while another thread held the lock (a dlsym of a PyInit_
+ * in progress) would wait for it forever: the child starts it free. */
+static void repair_after_fork_in_child(void)
+{
+    pthread_mutex_init(&repair_state.lock, NULL);
+}
+
+__attribute__((constructor)) static void repair_watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, repair_after_fork_in_child);
+}
+
 static void *run_slot(struct repair_slot *slot)
 {
     void *module = slot->real();
     /* A failed init has an exception pending and nothing to repair. */
     if (module)
-        repair_py_after_init(slot->module, slot->package);
+        repair_py_after_init(slot->module, slot->package, module);
     return module;
 }
 

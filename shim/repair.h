@@ -1,5 +1,5 @@
-/* repair.h: what repair.c (the PyInit_ wrappers) and repair_py.c (the Python
- * that fixes SageAttention's shadowed op) share. */
+/* repair.h: what repair.c (the PyInit_ wrappers) and repair_py.c (which runs
+ * shim/repair.py) share. */
 #ifndef SAGESHIM_REPAIR_H
 #define SAGESHIM_REPAIR_H
 
@@ -8,10 +8,12 @@
 typedef void *(*repair_init_fn)(void);
 
 /* Called right after the real init of the watched extension `module` (dotted
- * name) of `package` returned successfully, with the GIL held by the
- * importer.  Installs the register_fake wrapper (once per process) and
- * rebinds shadowed names of already imported modules.  Does nothing where no
- * Python runtime is in the process; never leaves an exception behind. */
-void repair_py_after_init(const char *module, const char *package);
+ * name) of `package` returned `extension` (not NULL: a module or a module
+ * definition), with the GIL held by the importer.  Runs repair.py: installs
+ * the register_fake wrapper (once per process), rebinds shadowed names of
+ * already imported modules, and for a `_fused` module wraps its entry points
+ * (batch strides past 32 bits).  Does nothing where no Python runtime is in
+ * the process; never leaves an exception behind. */
+void repair_py_after_init(const char *module, const char *package, void *extension);
 
 #endif

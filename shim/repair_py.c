@@ -1,5 +1,5 @@
-/* repair_py.c: the Python side of the repair, run through whatever CPython
- * runtime is in the process.
+/* repair_py.c: runs shim/repair.py (the Python side of the repair) through
+ * whatever CPython runtime is in the process.
  *
  * The library is loaded into processes without Python too, so nothing here
  * links against libpython: the few C API functions used are looked up at run
@@ -35,6 +35,7 @@ struct python_api {
     py_object *(*PyDict_New)(void);
     int (*PyDict_SetItemString)(py_object *dict, const char *key, py_object *value);
     py_object *(*PyUnicode_FromString)(const char *text);
+    py_object *(*PyLong_FromLong)(long value);
     const char *(*PyUnicode_AsUTF8AndSize)(py_object *text, ssize_t *size);
     py_object *(*PyObject_Str)(py_object *object);
     py_object *(*PyCFunction_NewEx)(struct py_method_def *def, py_object *self,
@@ -66,6 +67,7 @@ static int find_python(struct python_api *api)
         && find((void **)&api->PyDict_New, "PyDict_New")
         && find((void **)&api->PyDict_SetItemString, "PyDict_SetItemString")
         && find((void **)&api->PyUnicode_FromString, "PyUnicode_FromString")
+        && find((void **)&api->PyLong_FromLong, "PyLong_FromLong")
         && find((void **)&api->PyUnicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize")
         && find((void **)&api->PyObject_Str, "PyObject_Str")
         && find((void **)&api->PyCFunction_NewEx, "PyCFunction_NewEx")
@@ -78,123 +80,9 @@ static int find_python(struct python_api *api)
         && find((void **)&api->none, "_Py_NoneStruct");
 }
 
-/* The Python that does the work.  `packages` (set by the caller) is the
- * package of the watched extension; `log(level, message)` writes through
- * shim_log (levels as enum ss_log_level).
- *
- * run() wraps torch.library.register_fake once per process (the wrapper
- * carries its state in an attribute, so a second run finds it) and then
- * rebinds names that an earlier import already shadowed.  The wrapper only
- * looks closer when the decorator form is called from a module
- * "<package>.*_compile"; every other call returns the original's result, with
- * the arguments passed through unchanged.  For such a call it registers the
- * fake as before and returns, instead of the fake, the op the module binds to
- * that name when the fake has the op's own name. */
-static const char repair_source[] =
-    "import functools\n"
-    "import sys\n"
-    "import types\n"
-    "\n"
-    "MARK = '__sageshim_repair__'\n"
-    "\n"
-    "\n"
-    "def watched(module_name, state):\n"
-    "    return (isinstance(module_name, str) and module_name.endswith('_compile')\n"
-    "            and any(module_name.startswith(p + '.') for p in state['packages']))\n"
-    "\n"
-    "\n"
-    "def note(state, module_name, namespace, name):\n"
-    "    if (module_name, name) in state['repaired']:\n"
-    "        return\n"
-    "    state['repaired'].add((module_name, name))\n"
-    "    log(2, 'repair: %s.%s -> torch.ops.%s.%s (shadowed by its fake)'\n"
-    "        % (module_name, name, namespace, name))\n"
-    "\n"
-    "\n"
-    "def shadowed_op(fn, qualname, state):\n"
-    "    name = qualname.partition('::')[2]\n"
-    "    module_name = getattr(fn, '__module__', None)\n"
-    "    if getattr(fn, '__name__', None) != name or not watched(module_name, state):\n"
-    "        return None\n"
-    "    bound = getattr(sys.modules.get(module_name), '__dict__', {}).get(name)\n"
-    "    if bound is None or isinstance(bound, types.FunctionType):\n"
-    "        return None\n"
-    "    return bound\n"
-    "\n"
-    "\n"
-    "def wrap_register_fake(original, state):\n"
-    "    def register_fake(op, *args, **kwargs):\n"
-    "        result = original(op, *args, **kwargs)\n"
-    "        if args or not isinstance(op, str) or '::' not in op or not callable(result):\n"
-    "            return result\n"
-    "        try:\n"
-    "            caller = sys._getframe(1).f_globals.get('__name__')\n"
-    "        except Exception:\n"
-    "            caller = None\n"
-    "        if not watched(caller, state):\n"
-    "            return result\n"
-    "\n"
-    "        def decorate(fn):\n"
-    "            fake = result(fn)\n"
-    "            try:\n"
-    "                op_object = shadowed_op(fn, op, state)\n"
-    "                if op_object is None:\n"
-    "                    return fake\n"
-    "                note(state, fn.__module__, op.partition('::')[0], fn.__name__)\n"
-    "                return op_object\n"
-    "            except Exception as error:\n"
-    "                log(1, 'repair: %s left as is: %r' % (op, error))\n"
-    "                return fake\n"
-    "        return decorate\n"
-    "\n"
-    "    functools.update_wrapper(register_fake, original)\n"
-    "    setattr(register_fake, MARK, state)\n"
-    "    return register_fake\n"
-    "\n"
-    "\n"
-    "def fix_loaded(torch, package, state):\n"
-    "    ops = getattr(torch, 'ops', None)\n"
-    "    for short in ('sm80', 'sm89', 'sm90'):\n"
-    "        module_name = '%s.%s_compile' % (package, short)\n"
-    "        module = sys.modules.get(module_name)\n"
-    "        if module is None or ops is None:\n"
-    "            continue\n"
-    "        namespace = '%s_%s' % (package, short)\n"
-    "        for name, value in list(vars(module).items()):\n"
-    "            if (not isinstance(value, types.FunctionType) or value.__name__ != name\n"
-    "                    or value.__module__ != module_name):\n"
-    "                continue\n"
-    "            try:\n"
-    "                op_object = getattr(getattr(ops, namespace), name)\n"
-    "            except Exception:\n"
-    "                continue\n"
-    "            setattr(module, name, op_object)\n"
-    "            note(state, module_name, namespace, name)\n"
-    "\n"
-    "\n"
-    "def run(package):\n"
-    "    torch = sys.modules.get('torch')\n"
-    "    if torch is None:\n"
-    "        if package not in sys.modules:\n"
-    "            return\n"
-    "        try:\n"
-    "            import torch\n"
-    "        except ImportError:\n"
-    "            log(3, 'repair: torch is not importable; nothing to repair')\n"
-    "            return\n"
-    "    library = sys.modules.get('torch.library')\n"
-    "    if library is None:\n"
-    "        import torch.library as library\n"
-    "    state = getattr(library.register_fake, MARK, None)\n"
-    "    if not isinstance(state, dict):\n"
-    "        state = {'packages': set(), 'repaired': set()}\n"
-    "        library.register_fake = wrap_register_fake(library.register_fake, state)\n"
-    "        log(3, 'repair: torch.library.register_fake wrapped')\n"
-    "    state['packages'].add(package)\n"
-    "    fix_loaded(torch, package, state)\n"
-    "\n"
-    "\n"
-    "run(package)\n";
+/* shim/repair.py, NUL-terminated (repair_source.S embeds it at build time).
+ * Its docstring says what it does and which names it expects. */
+extern const char shim_repair_source[];
 
 /* log(level, message) as seen from Python.  Only ever called while a run
  * below (or a wrapper it installed) holds the GIL, so the API looked up for
@@ -261,25 +149,51 @@ static int set_item(const struct python_api *api, py_object *dict, const char *k
     return ok;
 }
 
-/* Compile and run repair_source in a fresh dictionary; 0 with a Python
- * exception pending on failure. */
-static int run_source(const struct python_api *api, const char *package)
+/* The log levels as repair.py names them. */
+static const struct {
+    const char *name;
+    enum ss_log_level level;
+} python_log_levels[] = {
+    {"LOG_ERROR", SS_LOG_ERROR},
+    {"LOG_WARN", SS_LOG_WARN},
+    {"LOG_INFO", SS_LOG_INFO},
+    {"LOG_DEBUG", SS_LOG_DEBUG},
+};
+
+/* The names repair.py expects (its docstring); 0 on failure. */
+static int set_names(const struct python_api *api, py_object *globals, const char *module,
+                     const char *package, py_object *extension)
 {
-    py_object *code = api->Py_CompileString(repair_source, "<sageshim-repair>",
+    py_object *builtins = api->PyEval_GetBuiltins();     /* borrowed */
+    if (!builtins)
+        return 0;
+    /* set_item takes a new reference: these two are borrowed. */
+    api->Py_IncRef(builtins);
+    if (!set_item(api, globals, "__builtins__", builtins))
+        return 0;
+    api->Py_IncRef(extension);
+    int ok = set_item(api, globals, "extension", extension)
+        && set_item(api, globals, "__name__", api->PyUnicode_FromString("sageshim_repair"))
+        && set_item(api, globals, "module", api->PyUnicode_FromString(module))
+        && set_item(api, globals, "package", api->PyUnicode_FromString(package))
+        && set_item(api, globals, "log", api->PyCFunction_NewEx(&python_log_def, NULL, NULL));
+    for (size_t i = 0; ok && i < sizeof python_log_levels / sizeof python_log_levels[0]; i++)
+        ok = set_item(api, globals, python_log_levels[i].name,
+                      api->PyLong_FromLong((long)python_log_levels[i].level));
+    return ok;
+}
+
+/* Compile and run repair.py in a fresh dictionary; 0 with a Python
+ * exception pending on failure. */
+static int run_source(const struct python_api *api, const char *module, const char *package,
+                      py_object *extension)
+{
+    py_object *code = api->Py_CompileString(shim_repair_source, "<sageshim-repair>",
                                             PY_FILE_INPUT);
     if (!code)
         return 0;
     py_object *globals = api->PyDict_New();
-    py_object *builtins = api->PyEval_GetBuiltins();     /* borrowed */
-    int ok = globals && builtins;
-    if (ok) {
-        api->Py_IncRef(builtins);
-        ok = set_item(api, globals, "__builtins__", builtins)
-            && set_item(api, globals, "__name__", api->PyUnicode_FromString("sageshim_repair"))
-            && set_item(api, globals, "package", api->PyUnicode_FromString(package))
-            && set_item(api, globals, "log",
-                        api->PyCFunction_NewEx(&python_log_def, NULL, NULL));
-    }
+    int ok = globals && set_names(api, globals, module, package, extension);
     if (ok) {
         py_object *result = api->PyEval_EvalCode(code, globals, globals);
         ok = result != NULL;
@@ -292,7 +206,7 @@ static int run_source(const struct python_api *api, const char *package)
     return ok;
 }
 
-void repair_py_after_init(const char *module, const char *package)
+void repair_py_after_init(const char *module, const char *package, void *extension)
 {
     struct python_api api;
     if (!find_python(&api)) {
@@ -304,7 +218,7 @@ void repair_py_after_init(const char *module, const char *package)
     /* The import machinery must see exactly the state it left. */
     py_object *saved_type = NULL, *saved_value = NULL, *saved_traceback = NULL;
     api.PyErr_Fetch(&saved_type, &saved_value, &saved_traceback);
-    if (!run_source(&api, package))
+    if (!run_source(&api, module, package, extension ? extension : api.none))
         log_python_error(&api, module);
     api.PyErr_Restore(saved_type, saved_value, saved_traceback);
 }

@@ -1,25 +1,53 @@
-/* shim.h: the preload library's internal map.  Files by API family:
+/* shim.h: the preload library's internal map.
  *
- *   dlsym.c     the dlsym override (real dlsym found without recursion) and
- *               routing of "cu*" / "PyInit_*" lookups
- *   procaddr.c  cuGetProcAddress / cuGetProcAddress_v2: real pointers for all,
- *               wrappers for the functions below (per name, version, flags)
- *   real.c      the real driver entry points, resolved once from libcuda.so.1
- *   exports.c   the exported cu* symbols (programs linked with -lcuda)
- *   loads.c     wrappers of the module/library load and unload calls
- *   kernels.c   wrappers of the get-kernel/get-function calls
- *   launch.c    launch wrappers (handed out in diagnose mode only)
- *   state.c     one-time start-up: config, log, mode; fork handling
- *   log.c       "sageshim[pid]: ..." lines to stderr or the log file
- *   decide.c    per image: watched?  which bundle container?  ABI?  merge
- *   devices.c   compute capabilities of the process's devices
- *   registry.c  handles -> module records, kernel names, launch counts
- *   summary.c   the diagnose-mode summary printed at exit
- *   repair.c    the PyInit_ wrapper that restores SageAttention's sm90 op
+ * Four layers.  A file calls functions of its own layer or of a lower one,
+ * never of a higher one, and no two files call each other (directly or
+ * through others).  shim/check-layers.sh checks this on the built objects in
+ * `make check`, reading the table below: keep one line per file there, as
+ * " *   <layer> <file>  <what it does>".
  *
- * Policy (state/decide/registry/summary) never calls the driver except through
- * `shim_real`; interposition (dlsym/procaddr/exports/loads/kernels/launch) never
- * decides anything itself. */
+ * 4 interposition: the entry points the process calls.  They hand each event
+ *   down and decide nothing beyond "is the shim on, which mode hands this
+ *   wrapper out" (hooks.def's columns).
+ *   4 dlsym.c          the dlsym override: routes the cu* names of hooks.def
+ *                      and PyInit_* lookups, forwards the rest as a tail call
+ *   4 procaddr.c       cuGetProcAddress(_v2), and the table that maps a driver
+ *                      pointer to its wrapper (hooks.def)
+ *   4 exports.c        the exported cu* symbols (programs linked with -lcuda)
+ *   4 loads.c          wrappers of the module/library load and unload calls
+ *   4 kernels.c        wrappers of the get-kernel/get-function calls
+ *   4 launch.c         launch wrappers (handed out in diagnose mode only)
+ *   4 repair.c         the PyInit_ wrapper of watched Python extension modules
+ *                      (the one file here that decides more than the mode:
+ *                      which extensions repair_modules names)
+ *
+ * 3 decision: what to do with an image, a kernel handle, a launch, a Python
+ *   module, and what to report.
+ *   3 decide.c         per image: watched?  which bundle container?  ABI?  merge
+ *   3 registry.c       handles -> module records, kernel names, launch counts
+ *   3 summary.c        the diagnose-mode summary printed at exit
+ *   3 repair_py.c      runs repair.py through the process's CPython
+ *   3 repair_source.S  repair.py itself, embedded at build time
+ *
+ * 2 state and log: what is loaded once and kept, and the log.  The log gets
+ *   its level when it is opened and never asks for the configuration.
+ *   2 state.c          one-time start-up: config, bundle directory, bundle
+ *   2 devices.c        compute capabilities of the process's devices (cached)
+ *   2 log.c            "sageshim[pid]: ..." lines to stderr or the log file
+ *   2 logfd.c          the log's descriptor: opened without blocking, checked
+ *                      before each line, written without SIGPIPE (log.c only)
+ *   2 launchline.c     the diagnose launch line and decimal formatting
+ *
+ * 1 real functions: the driver and the dynamic linker, never the shim.
+ *   1 real.c           the next dlsym, and the driver's functions resolved
+ *                      once from libcuda.so.1 (hooks.def)
+ *
+ * Every file that holds a lock or a cache registers its own pthread_atfork
+ * handler for the child; none calls another file's.
+ *
+ * Headers: this one (every file), interpose.h (layer 4, and real.c's next
+ * dlsym), policy.h (layers 3 and 2), repair.h (repair.c and repair_py.c).
+ * hooks.def lists every driver function the shim calls or wraps. */
 #ifndef SAGESHIM_SHIM_H
 #define SAGESHIM_SHIM_H
 
@@ -33,75 +61,29 @@
 
 /* ---- real.c: the real driver ------------------------------------------- */
 
-/* Function types written out here (not taken from cuda.h's macro-renamed
- * prototypes) so each one names exactly the ABI it has. */
-typedef CUresult (*shim_cuGetProcAddress_v2_t)(const char *, void **, int, cuuint64_t,
-                                                CUdriverProcAddressQueryResult *);
-typedef CUresult (*shim_cuGetProcAddress_t)(const char *, void **, int, cuuint64_t);
-typedef CUresult (*shim_cuLibraryLoadData_t)(CUlibrary *, const void *, CUjit_option *,
-                                              void **, unsigned, CUlibraryOption *, void **,
-                                              unsigned);
-typedef CUresult (*shim_cuLibraryLoadFromFile_t)(CUlibrary *, const char *, CUjit_option *,
-                                                  void **, unsigned, CUlibraryOption *,
-                                                  void **, unsigned);
-typedef CUresult (*shim_cuLibraryUnload_t)(CUlibrary);
-typedef CUresult (*shim_cuLibraryGetKernel_t)(CUkernel *, CUlibrary, const char *);
-typedef CUresult (*shim_cuLibraryGetModule_t)(CUmodule *, CUlibrary);
-typedef CUresult (*shim_cuKernelGetFunction_t)(CUfunction *, CUkernel);
-typedef CUresult (*shim_cuLibraryEnumerateKernels_t)(CUkernel *, unsigned, CUlibrary);
-typedef CUresult (*shim_cuKernelGetName_t)(const char **, CUkernel);
-typedef CUresult (*shim_cuModuleLoadData_t)(CUmodule *, const void *);
-typedef CUresult (*shim_cuModuleLoadDataEx_t)(CUmodule *, const void *, unsigned,
-                                               CUjit_option *, void **);
-typedef CUresult (*shim_cuModuleLoadFatBinary_t)(CUmodule *, const void *);
-typedef CUresult (*shim_cuModuleLoad_t)(CUmodule *, const char *);
-typedef CUresult (*shim_cuModuleUnload_t)(CUmodule);
-typedef CUresult (*shim_cuModuleGetFunction_t)(CUfunction *, CUmodule, const char *);
-typedef CUresult (*shim_cuLaunchKernel_t)(CUfunction, unsigned, unsigned, unsigned,
-                                           unsigned, unsigned, unsigned, unsigned,
-                                           CUstream, void **, void **);
-typedef CUresult (*shim_cuLaunchKernelEx_t)(const CUlaunchConfig *, CUfunction, void **,
-                                             void **);
-typedef CUresult (*shim_cuDeviceGetCount_t)(int *);
-typedef CUresult (*shim_cuDeviceGet_t)(CUdevice *, int);
-typedef CUresult (*shim_cuDeviceGetAttribute_t)(int *, CUdevice_attribute, CUdevice);
-typedef CUresult (*shim_cuCtxGetDevice_t)(CUdevice *);
-typedef CUresult (*shim_cuInit_t)(unsigned);
+/* One function type per entry of hooks.def, shim_<name>_t, written out
+ * there (not taken from cuda.h's macro-renamed prototypes) so each one names
+ * exactly the ABI it has. */
+#define SHIM_CALL(name, handed_out, exported, params, args) \
+    typedef CUresult (*shim_##name##_t) params;
+#include "hooks.def"
+#undef SHIM_CALL
 
+/* The driver's own functions, one field per entry of hooks.def (NULL where
+ * this driver lacks one). */
 struct shim_real {
     void *libcuda;                                   /* dlopen handle */
-    shim_cuGetProcAddress_v2_t cuGetProcAddress_v2;
-    shim_cuGetProcAddress_t cuGetProcAddress;
-    shim_cuLibraryLoadData_t cuLibraryLoadData;
-    shim_cuLibraryLoadFromFile_t cuLibraryLoadFromFile;
-    shim_cuLibraryUnload_t cuLibraryUnload;
-    shim_cuLibraryGetKernel_t cuLibraryGetKernel;
-    shim_cuLibraryGetModule_t cuLibraryGetModule;
-    shim_cuKernelGetFunction_t cuKernelGetFunction;
-    shim_cuLibraryEnumerateKernels_t cuLibraryEnumerateKernels;
-    shim_cuKernelGetName_t cuKernelGetName;
-    shim_cuModuleLoadData_t cuModuleLoadData;
-    shim_cuModuleLoadDataEx_t cuModuleLoadDataEx;
-    shim_cuModuleLoadFatBinary_t cuModuleLoadFatBinary;
-    shim_cuModuleLoad_t cuModuleLoad;
-    shim_cuModuleUnload_t cuModuleUnload;
-    shim_cuModuleGetFunction_t cuModuleGetFunction;
-    shim_cuLaunchKernel_t cuLaunchKernel;
-    shim_cuLaunchKernel_t cuLaunchKernel_ptsz;
-    shim_cuLaunchKernelEx_t cuLaunchKernelEx;
-    shim_cuLaunchKernelEx_t cuLaunchKernelEx_ptsz;
-    shim_cuDeviceGetCount_t cuDeviceGetCount;
-    shim_cuDeviceGet_t cuDeviceGet;
-    shim_cuDeviceGetAttribute_t cuDeviceGetAttribute;
-    shim_cuCtxGetDevice_t cuCtxGetDevice;
-    shim_cuInit_t cuInit;
+#define SHIM_CALL(name, handed_out, exported, params, args) shim_##name##_t name;
+#include "hooks.def"
+#undef SHIM_CALL
 };
 
 /* Resolve the table once (thread-safe, no recursion through our dlsym).
  * Returns NULL when libcuda.so.1 cannot be opened. */
 const struct shim_real *shim_real(void);
 
-/* glibc's dlsym, never ours. */
+/* The dlsym after ours (the next interposer's, or glibc's): never ours, so
+ * lookups made by the shim itself are never wrapped. */
 void *shim_real_dlsym(void *handle, const char *name);
 
 /* ---- state.c / log.c ----------------------------------------------------- */

@@ -247,10 +247,6 @@ static void after_fork_in_child(void)
         memset(&config, 0, sizeof config);
         atomic_store(&config_state, CONFIG_NOT_LOADED);
     }
-    shim_decide_after_fork();
-    shim_devices_after_fork();
-    shim_log_after_fork();
-    shim_registry_after_fork();
 }
 
 void shim_announce(void)

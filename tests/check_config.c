@@ -85,10 +85,11 @@ START_TEST(defaults_are_documented_values)
     ck_assert_str_eq(cfg.observe[0], "*/sageattention/_fused*.so");
     ck_assert_str_eq(cfg.bundle, "");
     ck_assert_int_eq(cfg.repair, 1);
-    ck_assert_uint_eq(cfg.nrepair_modules, 3);
+    ck_assert_uint_eq(cfg.nrepair_modules, 4);
     ck_assert_str_eq(cfg.repair_modules[0], "sageattention._qattn_sm90");
     ck_assert_str_eq(cfg.repair_modules[1], "sageattention._qattn_sm89");
     ck_assert_str_eq(cfg.repair_modules[2], "sageattention._qattn_sm80");
+    ck_assert_str_eq(cfg.repair_modules[3], "sageattention._fused");
     ck_assert_str_eq(cfg.log, "stderr");
     ck_assert_int_eq(cfg.log_level, SS_LOG_INFO);
     ck_assert_str_eq(cfg.source, "(defaults)");

@@ -361,17 +361,21 @@ static int ends_with(const char *s, size_t len, const char *suffix)
     return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
-/* Every binary32 add, subtract, multiply, FMA, division or reciprocal is
- * one of the four the spec allows: separately rounded (.rn, so never
- * contracted into an FMA by ptxas), flushing subnormals, and RCP as
- * rcp.approx.ftz.  Returns how many such instructions were seen. */
+/* Every binary32 add, subtract, multiply, FMA, division, reciprocal, max,
+ * min or absolute value is one of the six the spec allows: separately
+ * rounded (.rn, so never contracted into an FMA by ptxas), flushing
+ * subnormals, RCP as rcp.approx.ftz, maxf/minf as max/min.ftz (§2.2: a
+ * NaN operand loses, subnormals flushed).  Returns how many such
+ * instructions were seen. */
 static unsigned assert_float_ops(const char *text, const char *what)
 {
     static const char *const allowed[] = {
         "add.rn.ftz.f32", "sub.rn.ftz.f32", "mul.rn.ftz.f32", "rcp.approx.ftz.f32",
+        "max.ftz.f32", "min.ftz.f32",
     };
     static const char *const arithmetic[] = {
         "add.", "sub.", "mul.", "fma.", "mad.", "div.", "rcp.", "sqrt.", "neg.",
+        "max.", "min.", "abs.",
     };
     unsigned seen = 0;
     for (const char *line = text; *line; ) {

@@ -23,6 +23,11 @@ static int load_image(const char *path, struct loaded_image *li)
         return -1;
     }
     li->parsed = 1;
+    /* Entries left out (a decompression budget spent, a payload that could
+     * not be read) explain a "not comparable" below. */
+    for (size_t i = 0; i < li->image.nnotes; i++)
+        fprintf(stderr, "sageshim abi: %s: note: %s\n", ss_printable_str(path),
+                ss_printable_str(li->image.notes[i]));
     return 0;
 }
 
@@ -59,6 +64,29 @@ static void print_pair(const struct abi_pair *p, const struct ss_image *orig,
     }
     if (p->report.summary[0])
         printf("  %s\n", p->report.summary);
+}
+
+/* Kernels that got a verdict from an actual comparison: an entry whose
+ * kernels could not be read (its payload left compressed by a budget, or
+ * not a cubin) gives an "(entry)" FAIL that compares nothing. */
+static size_t kernels_compared(const struct abi_result *result, const struct ss_image *orig,
+                               const struct ss_image *repl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < result->npairs; i++) {
+        const struct abi_pair *p = &result->pairs[i];
+        const struct ss_entry *oe = &orig->containers[p->orig_container].entries[p->orig_entry];
+        if (!oe->kernels_read)
+            continue;
+        if (!p->has_replacement) {
+            n += oe->nkernels;   /* each one definitely lacks a replacement */
+            continue;
+        }
+        const struct ss_entry *re = &repl->containers[p->repl_container].entries[p->repl_entry];
+        if (re->kernels_read)
+            n += p->report.nverdicts;
+    }
+    return n;
 }
 
 static void abi_usage(FILE *out)
@@ -148,9 +176,16 @@ int cmd_abi(int argc, char **argv)
     }
     if (result.npairs == 0)
         printf("note: nothing to compare\n");
+    /* No kernel compared (nothing in common, or no entry could be read) is
+     * no evidence either way: neither "compatible" nor "INCOMPATIBLE". */
+    const char *verdict = status == EXIT_HEALTHY ? "compatible" : "INCOMPATIBLE";
+    if (kernels_compared(&result, &orig.image, &repl.image) == 0) {
+        status = EXIT_UNREADABLE;
+        verdict = "not comparable (no kernel was compared)";
+    }
     printf("summary: %zu comparison%s: %zu ok, %zu warn, %zu FAIL: %s\n",
            result.npairs, result.npairs == 1 ? "" : "s", result.ok, result.warn, result.fail,
-           status == EXIT_HEALTHY ? "compatible" : "INCOMPATIBLE");
+           verdict);
     abi_result_free(&result);
     unload_image(&orig);
     unload_image(&repl);

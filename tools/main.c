@@ -27,6 +27,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    output_escape_std_streams();
     if (argc < 2) {
         usage(stderr);
         return EXIT_UNREADABLE;
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
         printf("sageshim %s\n", SAGESHIM_VERSION);
         return EXIT_HEALTHY;
     }
+    ss_decompress_set_command_budget(COMMAND_DECOMPRESS_BUDGET);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

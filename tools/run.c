@@ -195,6 +195,15 @@ int cmd_run(int argc, char **argv)
                         "set SAGESHIM_LIBRARY to its path\n", looked);
         return 127;
     }
+    /* The loader splits LD_PRELOAD at spaces and colons: "/opt/my tools/lib"
+     * would preload "/opt/my", whatever library sits there. */
+    if (lib[strcspn(lib, ": \t\n")] != '\0') {
+        fprintf(stderr, "sageshim run: the preload library's path %s contains a space or a colon, "
+                        "which LD_PRELOAD cannot hold (the loader would split it and load "
+                        "another file); install sageshim under a path without them or set "
+                        "SAGESHIM_LIBRARY to such a path\n", ss_printable_str(lib));
+        return EXIT_UNREADABLE;
+    }
     int rc = set_preload(lib);
     if (rc == 0 && mode)
         rc = setenv("SAGESHIM_MODE", mode, 1);

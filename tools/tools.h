@@ -14,6 +14,14 @@ enum {
     EXIT_UNREADABLE = 2,  /* an input could not be read or parsed; usage errors */
 };
 
+/* What one command may decompress in total (images it reads, wheel members
+ * it extracts), on top of each image's own budget (image.h). */
+#define COMMAND_DECOMPRESS_BUDGET ((uint64_t)1024 * 1024 * 1024)
+
+/* output.c: make stdout and stderr escape control characters and invalid
+ * UTF-8 (printable.h) in everything printed after this call. */
+void output_escape_std_streams(void);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_abi(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -123,7 +123,7 @@ static int inflate_raw(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
     return rc == Z_STREAM_END && produced == dst_len ? 0 : -1;
 }
 
-int zip_extract(const struct zip_archive *zip, const struct zip_member *m,
+int zip_extract(struct zip_archive *zip, const struct zip_member *m,
                 uint8_t **out, size_t *out_len, struct ss_error *err)
 {
     *out = NULL;
@@ -136,6 +136,11 @@ int zip_extract(const struct zip_archive *zip, const struct zip_member *m,
         return ss_fail(err, at, "%s: member data runs past the end of the archive", m->name);
     if (m->uncompressed_size > ZIP_MAX_MEMBER)
         return ss_fail(err, at, "%s: member of %u bytes is too large", m->name, m->uncompressed_size);
+    if (m->uncompressed_size > ZIP_MAX_TOTAL - zip->extracted)
+        return ss_fail(err, at, "%s: %u more bytes would pass the archive's extraction budget of "
+                       "%llu MiB (%llu MiB extracted)", m->name, m->uncompressed_size,
+                       (unsigned long long)(ZIP_MAX_TOTAL >> 20),
+                       (unsigned long long)(zip->extracted >> 20));
     if (m->method != 0 && m->method != 8)
         return ss_fail(err, at, "%s: compression method %u is not supported", m->name, m->method);
     if (m->method == 0 && m->compressed_size != m->uncompressed_size)
@@ -155,6 +160,7 @@ int zip_extract(const struct zip_archive *zip, const struct zip_member *m,
         free(buf);
         return ss_fail(err, data, "%s: CRC 0x%08x does not match 0x%08x", m->name, crc, m->crc32);
     }
+    zip->extracted += m->uncompressed_size;
     *out = buf;
     *out_len = m->uncompressed_size;
     return 0;

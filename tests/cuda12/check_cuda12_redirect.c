@@ -31,26 +31,6 @@ static const char *const clients[] = {
     "tests/shim/client_dlsym",
 };
 
-/* sha256 of the ELF entry for sm (with variant) of a fatbin file. */
-static void entry_sha(const char *rel, unsigned sm, enum ss_variant variant, char hex[65])
-{
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    struct ss_error err = { 0 };
-    struct ss_container c;
-    memset(&c, 0, sizeof c);
-    ck_assert_int_eq(ss_read_file(harness_path(rel), &bytes, &len, &err), 0);
-    ck_assert_int_eq(ss_container_parse(bytes, len, &c, &err), 0);
-    strcpy(hex, "missing");
-    for (size_t i = 0; i < c.nentries; i++)
-        if (c.entries[i].kind == SS_KIND_ELF && c.entries[i].sm == sm &&
-            c.entries[i].variant == variant)
-            ss_sha256_hex(c.entries[i].bytes, c.entries[i].size, hex);
-    ss_container_free(&c);
-    free(bytes);
-    ck_assert_str_ne(hex, "missing");
-}
-
 static const char *config_for(const char *bundle)
 {
     static char text[PATH_MAX + 64];
@@ -88,7 +68,7 @@ static void expect_redirect(int client, const char *module, const char *bundle,
                             const char *bundle_fatbin, const char *bundle_file)
 {
     char want[65], got[80], line[512];
-    entry_sha(bundle_fatbin, 90, SS_VARIANT_A, want);
+    harness_entry_sha(bundle_fatbin, 90, SS_VARIANT_A, want);
     struct harness_result r;
     run_client(client, module, bundle, "FAKECUDA_DEVICES=9.0", &r);
     ck_assert_str_eq(loaded_entry(&r, "entry_sha256", got, sizeof got), want);
@@ -121,7 +101,7 @@ END_TEST
 START_TEST(original_12_kept_on_an_8_0_device)
 {
     char want[65], got[80];
-    entry_sha("tests/cuda12/watched12_orig.fatbin", 80, SS_VARIANT_PLAIN, want);
+    harness_entry_sha("tests/cuda12/watched12_orig.fatbin", 80, SS_VARIANT_PLAIN, want);
     struct harness_result r;
     run_client(_i, MODULE12, "tests/cuda12/bundle13", "FAKECUDA_DEVICES=8.0", &r);
     ck_assert_str_eq(loaded_entry(&r, "entry_sha256", got, sizeof got), want);

@@ -23,6 +23,7 @@ static const struct target targets[] = {
     { "config", fuzz_config_input },
     { "manifest", fuzz_manifest_input },
     { "merge", fuzz_merge_input },
+    { "loaded", fuzz_loaded_input },
 };
 
 /* Feed every regular file of dir to input; returns how many were fed. */

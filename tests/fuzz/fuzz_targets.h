@@ -18,5 +18,6 @@ int fuzz_ptx_input(const uint8_t *data, size_t size);
 int fuzz_config_input(const uint8_t *data, size_t size);
 int fuzz_manifest_input(const uint8_t *data, size_t size);
 int fuzz_merge_input(const uint8_t *data, size_t size);
+int fuzz_loaded_input(const uint8_t *data, size_t size);
 
 #endif

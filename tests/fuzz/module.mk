@@ -1,4 +1,5 @@
-# Fuzzing (libFuzzer, clang) of the core library's parsers.
+# Fuzzing (libFuzzer, clang) of the core library's parsers, and of the
+# in-memory image path the preload library takes from a driver call (loaded).
 #
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="image cubin"]
 #
@@ -11,7 +12,7 @@
 # which check_fuzz_regressions (part of `make check`) replays.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= image cubin ptx config manifest merge
+FUZZ_TARGETS ?= image cubin ptx config manifest merge loaded
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FIX     := $(BUILD)/fixtures
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -65,6 +66,9 @@ $(FUZZ_DIR)/nvcc/kernels_120.ptx: tests/fixtures/kernels.cu
 
 $(FUZZ_DIR)/seeds/image.stamp: $(FUZZ_FATBINS) $(FUZZ_HOST_ELFS) $(FUZZ_FIX)/kernels_sm90a.cubin \
 		$(FUZZ_FIX)/kernels_90a.ptx
+# The in-memory path: the same files, each one ending at a guard page.
+$(FUZZ_DIR)/seeds/loaded.stamp: $(FUZZ_FATBINS) $(FUZZ_FIX)/kernels_sm90a.cubin \
+		$(FUZZ_FIX)/kernels_90a.ptx $(wildcard tests/fuzz/regressions/loaded/*)
 $(FUZZ_DIR)/seeds/cubin.stamp: $(FUZZ_CUBINS)
 $(FUZZ_DIR)/seeds/ptx.stamp: $(FUZZ_PTX)
 $(FUZZ_DIR)/seeds/config.stamp: sageshim.conf $(wildcard tests/fuzz/seeds/config/*)
@@ -84,7 +88,8 @@ $(FUZZ_DIR)/seeds/merge.stamp: $(FUZZ_FATBINS)
 	touch $@
 
 # ---- Regressions: every saved input replayed under gcc in `make check` --
-FUZZ_ENTRY_OBJS := $(patsubst %,$(BUILD)/tests/fuzz/fuzz_%.o,image cubin ptx config manifest merge)
+FUZZ_ENTRY_OBJS := $(patsubst %,$(BUILD)/tests/fuzz/fuzz_%.o,image cubin ptx config manifest merge \
+  loaded)
 
 $(BUILD)/tests/fuzz/check_fuzz_regressions: tests/fuzz/check_fuzz_regressions.c \
 		tests/fuzz/fuzz_targets.h tests/testutil.h $(FUZZ_ENTRY_OBJS) $(CORE_LIB)

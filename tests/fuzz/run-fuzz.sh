@@ -16,7 +16,7 @@ shift 2
 # one cubin or PTX file for their readers, a small text for the configs.
 max_len_of() {
     case $1 in
-        image|merge) echo 262144 ;;
+        image|merge|loaded) echo 262144 ;;
         cubin) echo 65536 ;;
         ptx) echo 16384 ;;
         *) echo 8192 ;;

@@ -6,7 +6,10 @@
 #
 # Uses the prebuilt $BUILD/libsageshim.so (made on the development machine
 # and carried along); builds only the CUDA test programs (tests/gpu/build.sh,
-# into $BUILD/gpu).  Prints "PASS name" / "FAIL name (details)" per
+# into $BUILD/gpu).  Then runs the repair suite (tests/gpu/repair/run.sh) and
+# the hotfix suite (tests/gpu/hotfix/run.sh; its host libraries are best
+# built on the development machine by tests/gpu/hotfix/build.sh and carried
+# in $BUILD/gpu/hotfix, else it builds them here).  Prints "PASS name" / "FAIL name (details)" per
 # assertion and "gpucheck: N passed, M failed"; exits 1 on any failure.
 # Writes the same lines to $BUILD/gpu/gpucheck.log and, when $OUT is set, a
 # report to $OUT/gpucheck.md with every log in $OUT/gpucheck-logs.tar.gz.
@@ -345,6 +348,25 @@ if [ -f tests/gpu/repair/run.sh ]; then
     fi
 else
     say "NOTE tests/gpu/repair/run.sh not present: repair suite not run"
+fi
+
+# ---- The hotfix suite (tests/gpu/hotfix/, issue 13) ------------------------------
+
+if over_budget; then
+    fail "hotfix suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+else
+    timeout -k 5 600 env PYTHON="$PYTHON" sh tests/gpu/hotfix/run.sh >"$LOGDIR/hotfix.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/hotfix.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/hotfix.out"; then
+        fail "hotfix suite" "tests/gpu/hotfix/run.sh: $(verdict "$rc")"
+    fi
 fi
 
 finish

@@ -4,6 +4,7 @@
 #   check_secure    a setgid client (AT_SECURE set by the kernel) end to end
 #   check_hostile   lying images, broken bundles and configs, unwritable log
 #   check_lifetime  threads, fork, dlclose + reload, several devices
+#   check_promises  never hang, kill or write into the host's files (issue 15)
 #   valgrind.sh     the clients under memcheck (not part of make check)
 HD := $(BUILD)/tests/hardening
 HD_SHIM := $(BUILD)/tests/shim
@@ -12,7 +13,8 @@ $(HD)/check_trust: tests/hardening/check_trust.c tests/testutil.h $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests $< -o $@ $(CORE_LIBS) $(CHECK_LIBS) $(ALL_LDFLAGS)
 
-$(HD)/check_secure $(HD)/check_hostile $(HD)/check_lifetime: $(HD)/%: tests/hardening/%.c \
+$(HD)/check_secure $(HD)/check_hostile $(HD)/check_lifetime $(HD)/check_promises: $(HD)/%: \
+    tests/hardening/%.c tests/hardening/bombs.h \
     tests/shim/harness.c tests/shim/harness.h tests/testutil.h $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests -I tests/shim $< tests/shim/harness.c \
@@ -65,6 +67,24 @@ $(HD_LIE_LARGE_SO): tests/shim/module_image.c $(HD)/lie_large.fatbin
 
 # ---- clients ----
 HD_CLIENT_SRCS := tests/shim/client_common.c tests/shim/client_common.h
+# client_fd_reuse: closes descriptors > 2, opens its own file, then loads.
+$(HD)/client_fd_reuse: tests/hardening/client_fd_reuse.c tests/hardening/driver.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -ldl $(ALL_LDFLAGS)
+# client_fork_dlsym: forks while a thread looks up a watched PyInit_.
+$(HD)/client_fork_dlsym: tests/hardening/client_fork_dlsym.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -ldl -lpthread $(ALL_LDFLAGS)
+# client_dead_stderr: execs a program whose stderr is a pipe nobody reads.
+$(HD)/client_dead_stderr: tests/hardening/client_dead_stderr.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(ALL_LDFLAGS)
+# A watched "extension module" exporting only PyInit__qattn_sm90 (never
+# called: built without the sanitizers like the repair suite's fixtures).
+HD_PYINIT_SO := $(HD)/pyinit/sageattention/_qattn_sm90.cpython-311-x86_64-linux-gnu.so
+$(HD_PYINIT_SO): tests/hardening/pyinit_stub.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra $< -o $@
 # client_fork: loads, forks; parent and child each load and launch again.
 # client_reload: dlopen, load, unload, dlclose, several rounds.
 $(HD)/client_fork $(HD)/client_reload: $(HD)/%: tests/hardening/%.c tests/hardening/driver.h
@@ -93,8 +113,10 @@ $(HD_SECURE)/client: tests/shim/client_linked.c $(HD_CLIENT_SRCS) \
 HD_FIXTURES := $(HD)/bundle/MANIFEST $(HD)/bundle_truncated/MANIFEST \
   $(HD)/bundle_swapped/MANIFEST $(HD)/bundle_noparam/MANIFEST \
   $(HD_LIE_SMALL_SO) $(HD_LIE_LARGE_SO) $(HD)/client_fork $(HD)/client_reload \
+  $(HD)/client_fd_reuse $(HD)/client_fork_dlsym $(HD)/client_dead_stderr $(HD_PYINIT_SO) \
   $(HD_SECURE)/client
 
-CHECK_PROGRAMS += $(HD)/check_trust $(HD)/check_secure $(HD)/check_hostile $(HD)/check_lifetime
+CHECK_PROGRAMS += $(HD)/check_trust $(HD)/check_secure $(HD)/check_hostile $(HD)/check_lifetime \
+  $(HD)/check_promises
 CHECK_DEPS += $(HD_FIXTURES)
 fixtures: $(HD_FIXTURES)

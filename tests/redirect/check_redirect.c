@@ -25,37 +25,6 @@ static const char *const clients[] = {
 
 #define WATCHED_BASE "_qattn_sm90.cpython-311-x86_64-linux-gnu.so"
 
-/* sha256 of a whole file (the watched image is exactly one container). */
-static void file_sha(const char *rel, char hex[65])
-{
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    struct ss_error err = { 0 };
-    ck_assert_int_eq(ss_read_file(harness_path(rel), &bytes, &len, &err), 0);
-    ss_sha256_hex(bytes, len, hex);
-    free(bytes);
-}
-
-/* sha256 of the ELF entry for sm (with variant) of a fatbin file. */
-static void entry_sha(const char *rel, unsigned sm, enum ss_variant variant, char hex[65])
-{
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    struct ss_error err = { 0 };
-    struct ss_container c;
-    memset(&c, 0, sizeof c);
-    ck_assert_int_eq(ss_read_file(harness_path(rel), &bytes, &len, &err), 0);
-    ck_assert_int_eq(ss_container_parse(bytes, len, &c, &err), 0);
-    strcpy(hex, "missing");
-    for (size_t i = 0; i < c.nentries; i++)
-        if (c.entries[i].kind == SS_KIND_ELF && c.entries[i].sm == sm &&
-            c.entries[i].variant == variant)
-            ss_sha256_hex(c.entries[i].bytes, c.entries[i].size, hex);
-    ss_container_free(&c);
-    free(bytes);
-    ck_assert_str_ne(hex, "missing");
-}
-
 static const char *config_for(const char *bundle, const char *extra)
 {
     static char text[PATH_MAX + 256];
@@ -100,8 +69,8 @@ static const char *load_field(const struct harness_result *r, int n, const char 
 START_TEST(redirects_on_a_9_0_device)
 {
     char orig[65], fixed90[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
-    entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", NULL), env, NULL,
@@ -120,8 +89,8 @@ END_TEST
 START_TEST(keeps_the_original_on_an_8_9_device)
 {
     char orig[65], orig89[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
-    entry_sha("tests/shim/watched_orig.fatbin", 89, SS_VARIANT_PLAIN, orig89);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_entry_sha("tests/shim/watched_orig.fatbin", 89, SS_VARIANT_PLAIN, orig89);
     const char *env[] = { "FAKECUDA_DEVICES=8.9", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", NULL), env, NULL,
@@ -140,9 +109,9 @@ END_TEST
 START_TEST(mixed_devices_get_one_merged_image)
 {
     char orig[65], orig89[65], fixed90[65], got[80], merged[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
-    entry_sha("tests/shim/watched_orig.fatbin", 89, SS_VARIANT_PLAIN, orig89);
-    entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_entry_sha("tests/shim/watched_orig.fatbin", 89, SS_VARIANT_PLAIN, orig89);
+    harness_entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
     struct harness_result r;
 
     const char *on_89[] = { "FAKECUDA_DEVICES=8.9,9.0", "FAKECUDA_CURRENT=0", NULL };
@@ -165,7 +134,7 @@ END_TEST
 START_TEST(refuses_an_abi_incompatible_bundle)
 {
     char orig[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle_abi", NULL), env,
@@ -181,7 +150,7 @@ END_TEST
 START_TEST(refuses_a_bundle_file_with_the_wrong_hash)
 {
     char orig[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle_badhash", NULL), env,
@@ -197,7 +166,7 @@ END_TEST
 START_TEST(mode_off_passes_everything_through)
 {
     char orig[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", "SAGESHIM_MODE=off", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", NULL), env, NULL,
@@ -220,7 +189,7 @@ END_TEST
 START_TEST(unwatched_modules_are_untouched)
 {
     char orig[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_UNWATCHED_MODULE, config_for("tests/redirect/bundle", NULL), env, NULL,
@@ -238,7 +207,7 @@ END_TEST
 START_TEST(dry_run_loads_the_original)
 {
     char orig[65], got[80];
-    file_sha("tests/shim/watched_orig.fatbin", orig);
+    harness_file_sha("tests/shim/watched_orig.fatbin", orig);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     struct harness_result r;
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", "dry_run = yes\n"),
@@ -255,7 +224,7 @@ END_TEST
 START_TEST(concurrent_loads_are_all_redirected)
 {
     char fixed90[65], got[80];
-    entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
+    harness_entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     const char *threads[] = { "--threads", "8", NULL };
     struct harness_result r;
@@ -277,7 +246,7 @@ START_TEST(every_in_memory_load_call_is_redirected)
     static const char *const names[] = { "cuModuleLoadData", "cuModuleLoadDataEx",
                                          "cuModuleLoadFatBinary" };
     char fixed90[65], got[80], want[160];
-    entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
+    harness_entry_sha("tests/shim/watched_fixed.fatbin", 90, SS_VARIANT_A, fixed90);
     const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
     for (int a = 0; a < 3; a++) {
         for (int image = 0; image < 2; image++) {

@@ -6,9 +6,10 @@ RD := $(BUILD)/tests/redirect
 RD_PROBE := $(RD)/probe
 RD_GENCODE := -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_120,code=sm_120
 
-# The policy objects: everything in shim/ except the interposition files.
-POLICY_OBJS := $(addprefix $(BUILD)/shim/,state.o log.o decide.o devices.o registry.o summary.o \
-  launchline.o)
+# The policy objects: layers 3 and 2 of the map in shim/shim.h (decision,
+# state and log).  decide_probe stands in for layer 1 (real.c) and calls
+# layer 3 as the interposition files would.
+POLICY_OBJS := $(call shim_layer_objs,23)
 
 $(RD)/decide_probe: tests/redirect/decide_probe.c $(POLICY_OBJS) $(CORE_LIB)
 	@mkdir -p $(dir $@)

@@ -395,6 +395,107 @@ START_TEST(process_without_python_is_unaffected)
 }
 END_TEST
 
+/* torch attributes a fake to the code `_stacklevel` frames up: under the
+ * shim, the direct form and the decorator form are still attributed to the
+ * caller, not to the register_fake wrapper (issue 15). */
+START_TEST(register_fake_keeps_the_callers_location)
+{
+    struct run r;
+    run_python("broken", WITH_SHIM, "repair = on",
+               "import torch, sageattention\n"
+               "def fake(q):\n"
+               "    return 'fake'\n"
+               "torch.library.register_fake('mine::direct', fake)\n"
+               "@torch.library.register_fake('mine::decorated')\n"
+               "def decorated(q):\n"
+               "    return 'fake'\n"
+               "print(hasattr(torch.library.register_fake, '__wrapped__'))\n"
+               "print(torch.library.register_fake_sources['mine::direct'])\n"
+               "print(torch.library.register_fake_sources['mine::decorated'])\n",
+               &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "True\n('__main__', '<string>')\n('__main__', '<string>')\n");
+}
+END_TEST
+
+/* shim/repair.py on its own against the stub torch (test_repair_py.py). */
+START_TEST(repair_py_passes_its_own_tests)
+{
+    struct run r;
+    char *argv[] = { REPAIR_PYTHON, "-B", REPAIR_SOURCE_DIR "/test_repair_py.py", NULL };
+    run_program(argv, NULL, WITHOUT_SHIM, "", &r);
+    ck_assert_int_eq(r.status, 0);
+}
+END_TEST
+
+/* SageAttention's _fused truncates strides to 32 bits: with a batch of 2 and
+ * a batch stride of 2^32 the second element is read wrongly.  Under the shim
+ * the entry point runs per batch element, whatever name quant's caller bound. */
+static const char fused_call[] =
+    "import torch, sageattention as s\n"
+    "def run(stride):\n"
+    "    q = torch.Tensor((2, stride // 7168, 56, 128), (stride, 7168, 128, 1), ['a', 'b'])\n"
+    "    q_int8, q_scale = s.per_block_int8(q)\n"
+    "    print(q_int8.items(), q_scale.items())\n"
+    "run(1 << 32)\n"
+    "run((1 << 32) - 7168)\n"
+    "run(1 << 33)\n";
+
+START_TEST(wide_batch_stride_is_split_under_the_shim)
+{
+    struct run r;
+    run_python("fused", WITH_SHIM, "repair = on", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out,
+                     "['int8(a)', 'int8(b)'] ['scale(a)', 'scale(b)']\n"
+                     "['int8(a)', 'int8(b)'] ['scale(a)', 'scale(b)']\n"
+                     "['int8(a)', 'int8(b)'] ['scale(a)', 'scale(b)']\n");
+    ck_assert_int_eq(count(r.log, "repair: sageattention._fused.quant_per_block_int8_cuda: a batch"
+                                  " stride does not fit 32 bits; running its 2 batch elements"
+                                  " one at a time"), 1);
+}
+END_TEST
+
+START_TEST(wide_batch_stride_is_wrong_without_the_shim)
+{
+    struct run r;
+    run_python("fused", WITHOUT_SHIM, "", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out,
+                     "['int8(a)', 'int8(wrapped)'] ['scale(a)', 'scale(wrapped)']\n"
+                     "['int8(a)', 'int8(b)'] ['scale(a)', 'scale(b)']\n"
+                     "['int8(a)', 'int8(wrapped)'] ['scale(a)', 'scale(wrapped)']\n");
+}
+END_TEST
+
+/* A _fused built with multi-phase init hands its PyInit caller a definition:
+ * its entry points are wrapped at the package's next register_fake call (in
+ * SageAttention, core.py's, right after it bound quant's functions). */
+START_TEST(multi_phase_fused_is_split_too)
+{
+    struct run r;
+    run_python("fused_multi", WITH_SHIM, "repair = on", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count(r.out, "wrapped"), 0);
+    ck_assert_int_eq(count(r.out, "int8(b)"), 3);
+    ck_assert_int_eq(count(r.log, "a batch stride does not fit 32 bits"), 1);
+    run_python("fused_multi", WITHOUT_SHIM, "", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count(r.out, "wrapped"), 4);
+}
+END_TEST
+
+/* _fused is watched through repair_modules like the other extensions. */
+START_TEST(fused_not_in_repair_modules_is_left_alone)
+{
+    struct run r;
+    run_python("fused", WITH_SHIM, "repair_modules = sageattention._qattn_sm90", fused_call, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count(r.out, "wrapped"), 4);
+    ck_assert_int_eq(count(r.log, "batch stride"), 0);
+}
+END_TEST
+
 static Suite *repair_suite(void)
 {
     Suite *s = suite_create("repair");
@@ -416,6 +517,12 @@ static Suite *repair_suite(void)
     tcase_add_test(tc, extension_of_another_package_is_not_wrapped);
     tcase_add_test(tc, python_without_the_package_is_unaffected);
     tcase_add_test(tc, process_without_python_is_unaffected);
+    tcase_add_test(tc, register_fake_keeps_the_callers_location);
+    tcase_add_test(tc, repair_py_passes_its_own_tests);
+    tcase_add_test(tc, wide_batch_stride_is_split_under_the_shim);
+    tcase_add_test(tc, wide_batch_stride_is_wrong_without_the_shim);
+    tcase_add_test(tc, multi_phase_fused_is_split_too);
+    tcase_add_test(tc, fused_not_in_repair_modules_is_left_alone);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,13 +37,7 @@ static void run(const char *client, struct setup setup, const char *const *args,
 static const char *original_sha(void)
 {
     static char hex[65];
-    uint8_t *bytes;
-    size_t len;
-    struct ss_error err;
-    ck_assert_int_eq(ss_read_file(harness_path("tests/shim/watched_orig.fatbin"), &bytes, &len,
-                                  &err), 0);
-    ss_sha256_hex(bytes, len, hex);
-    free(bytes);
+    harness_file_sha("tests/shim/watched_orig.fatbin", hex);
     return hex;
 }
 
@@ -231,7 +225,8 @@ START_TEST(exports_only_the_intended_symbols)
         "cuLibraryLoadData",  "cuLibraryLoadFromFile", "cuLibraryUnload",
         "cuModuleGetFunction", "cuModuleLoad",         "cuModuleLoadData",
         "cuModuleLoadDataEx", "cuModuleLoadFatBinary", "cuModuleUnload",
-        "dlsym",
+        "cuLibraryGetModule", "cuLibraryEnumerateKernels", "cuLaunchKernel_ptsz",
+        "cuLaunchKernelEx_ptsz", "dlsym",
     };
     char command[4200];
     snprintf(command, sizeof command, "nm -D --defined-only '%s'",
@@ -253,6 +248,42 @@ START_TEST(exports_only_the_intended_symbols)
     }
     ck_assert_int_eq(pclose(nm), 0);
     ck_assert_uint_eq(seen, sizeof intended / sizeof intended[0]);
+}
+END_TEST
+
+/* Every wrapped call is reachable the three ways: kernels found through the
+ * library's module or by enumeration, launched per-thread-default-stream,
+ * are named and counted in diagnose mode for each client, the one linked
+ * with -lcuda included (shim/hooks.def exports those calls too). */
+START_TEST(kernels_found_any_way_are_counted_through_every_client)
+{
+    static const char *const all_clients[] = {"client_runtime", "client_dlsym", "client_linked",
+                                              "client_linked_ptds"};
+    static const char *const ways[] = {"CLIENT_VIA_MODULE=1", "CLIENT_ENUMERATE=1"};
+    static const char *const launches[] = {"plain", "ex"};
+    for (size_t c = 0; c < sizeof all_clients / sizeof all_clients[0]; c++)
+        for (size_t w = 0; w < 2; w++)
+            for (size_t l = 0; l < 2; l++) {
+                const char *args[] = {"--launch", launches[l],
+                                      harness_path(HARNESS_WATCHED_MODULE),
+                                      HARNESS_KERNEL_SCALE, HARNESS_KERNEL_SHIFT, NULL};
+                const char *env[] = {"SAGESHIM_MODE=diagnose", ways[w], NULL};
+                struct harness_opts opts = {.preload = 1, .env = env};
+                char program[64];
+                snprintf(program, sizeof program, "tests/shim/%s", all_clients[c]);
+                struct harness_result r;
+                ck_assert_int_eq(harness_run(harness_path(program), args, &opts, &r), 0);
+                assert_ok(&r);
+                ck_assert_msg(harness_count(r.shim_log, "launch dev=0 shim_scale ") == 1 &&
+                                  harness_count(r.shim_log,
+                                                "launch dev=0 " HARNESS_KERNEL_SHIFT " ") == 1,
+                              "%s %s %s:\n%s", all_clients[c], ways[w], launches[l],
+                              r.shim_log);
+                /* The variant the client asked for reached the driver. */
+                int ptsz = c != 1 && c != 2;
+                ck_assert_int_eq(harness_count(r.fake_log, "_ptsz"), ptsz ? 2 : 0);
+                harness_free(&r);
+            }
 }
 END_TEST
 
@@ -342,6 +373,7 @@ static Suite *interpose_suite(void)
     tcase_add_test(tc, proc_address_versions_are_kept);
     tcase_add_test(tc, dlsym_answers_other_names_unchanged);
     tcase_add_test(tc, exports_only_the_intended_symbols);
+    tcase_add_test(tc, kernels_found_any_way_are_counted_through_every_client);
     tcase_add_test(tc, concurrent_loads_from_eight_threads);
     tcase_add_test(tc, driver_errors_pass_through);
     tcase_add_test(tc, default_mode_hands_out_the_drivers_own_launch);

@@ -15,6 +15,8 @@ struct run {
     const struct client_driver *driver;
     enum api api;
     int launch_ex;
+    int via_module;          /* CLIENT_VIA_MODULE */
+    int enumerate;           /* CLIENT_ENUMERATE */
     const void *image;       /* in-memory loads */
     const char *path;        /* file loads */
     char **kernels;
@@ -90,18 +92,61 @@ static int load(const struct run *run, void **handle)
     return 1;
 }
 
+/* CLIENT_ENUMERATE: the kernel of `library` whose name is `name`. */
+static int find_by_enumeration(const struct run *run, CUlibrary library, const char *name,
+                               CUkernel *kernel)
+{
+    const struct client_driver *d = run->driver;
+    if (!d->library_get_kernel_count || !d->library_enumerate_kernels || !d->kernel_get_name)
+        return missing("cuLibraryGetKernelCount/cuLibraryEnumerateKernels/cuKernelGetName");
+    unsigned count = 0;
+    CUresult r = d->library_get_kernel_count(&count, library);
+    if (r != CUDA_SUCCESS)
+        return fail("cuLibraryGetKernelCount", name, r);
+    CUkernel all[64];
+    if (count == 0 || count > 64)
+        return fail("cuLibraryGetKernelCount", name, CUDA_ERROR_NOT_FOUND);
+    r = d->library_enumerate_kernels(all, count, library);
+    if (r != CUDA_SUCCESS)
+        return fail("cuLibraryEnumerateKernels", name, r);
+    for (unsigned i = 0; i < count; i++) {
+        const char *found = NULL;
+        if (d->kernel_get_name(&found, all[i]) == CUDA_SUCCESS && found &&
+            strcmp(found, name) == 0) {
+            *kernel = all[i];
+            return 0;
+        }
+    }
+    return fail("cuKernelGetName", name, CUDA_ERROR_NOT_FOUND);
+}
+
 static int get_function(const struct run *run, void *handle, const char *name,
                         CUfunction *function)
 {
     const struct client_driver *d = run->driver;
     CUresult r;
+    if (is_library_api(run->api) && run->via_module) {
+        CUmodule module;
+        if (!d->library_get_module || !d->module_get_function)
+            return missing("cuLibraryGetModule/cuModuleGetFunction");
+        r = d->library_get_module(&module, (CUlibrary)handle);
+        if (r != CUDA_SUCCESS)
+            return fail("cuLibraryGetModule", name, r);
+        r = d->module_get_function(function, module, name);
+        return r == CUDA_SUCCESS ? 0 : fail("cuModuleGetFunction", name, r);
+    }
     if (is_library_api(run->api)) {
         CUkernel kernel;
         if (!d->library_get_kernel || !d->kernel_get_function)
             return missing("cuLibraryGetKernel/cuKernelGetFunction");
-        r = d->library_get_kernel(&kernel, (CUlibrary)handle, name);
-        if (r != CUDA_SUCCESS)
-            return fail("cuLibraryGetKernel", name, r);
+        if (run->enumerate) {
+            if (find_by_enumeration(run, (CUlibrary)handle, name, &kernel))
+                return 1;
+        } else {
+            r = d->library_get_kernel(&kernel, (CUlibrary)handle, name);
+            if (r != CUDA_SUCCESS)
+                return fail("cuLibraryGetKernel", name, r);
+        }
         r = d->kernel_get_function(function, kernel);
         return r == CUDA_SUCCESS ? 0 : fail("cuKernelGetFunction", name, r);
     }
@@ -229,7 +274,9 @@ static const void *module_image(const char *path, const char *which)
 
 int client_main(int argc, char **argv, const struct client_driver *driver)
 {
-    struct run run = {.driver = driver, .api = API_LIBRARY};
+    struct run run = {.driver = driver, .api = API_LIBRARY,
+                      .via_module = getenv("CLIENT_VIA_MODULE") != NULL,
+                      .enumerate = getenv("CLIENT_ENUMERATE") != NULL};
     const char *image_kind = "wrapper";
     int threads = 1;
     int i = 1;

@@ -22,6 +22,11 @@
  *              cluster attribute 2,1,1
  *   --threads  run the whole sequence from N threads at once (default 1)
  *
+ * Environment (library loads only): CLIENT_VIA_MODULE finds kernels as the
+ * CUDA 12.9 runtime does (cuLibraryGetModule, then cuModuleGetFunction);
+ * CLIENT_ENUMERATE as enumeration does (cuLibraryGetKernelCount,
+ * cuLibraryEnumerateKernels, cuKernelGetName, then cuKernelGetFunction).
+ *
  * Each kernel is launched once with grid 2,1,1 and block 64,1,1.  Output: "ok"
  * and exit 0, or one line per failure "FAIL <call>[(<kernel>)] = <CUresult>"
  * and exit 1 (exit 2 for a bad command line). */
@@ -51,6 +56,11 @@ struct client_driver {
     CUresult (*launch_kernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                               unsigned, unsigned, CUstream, void **, void **);
     CUresult (*launch_kernel_ex)(const CUlaunchConfig *, CUfunction, void **, void **);
+    /* Only for CLIENT_VIA_MODULE / CLIENT_ENUMERATE. */
+    CUresult (*library_get_module)(CUmodule *, CUlibrary);
+    CUresult (*library_get_kernel_count)(unsigned *, CUlibrary);
+    CUresult (*library_enumerate_kernels)(CUkernel *, unsigned, CUlibrary);
+    CUresult (*kernel_get_name)(const char **, CUkernel);
 };
 
 /* Parse the command line, run the sequence, print the outcome; returns the

@@ -37,6 +37,10 @@ int main(int argc, char **argv)
         .module_get_function = get("cuModuleGetFunction"),
         .launch_kernel = get("cuLaunchKernel"),
         .launch_kernel_ex = get("cuLaunchKernelEx"),
+        .library_get_module = get("cuLibraryGetModule"),
+        .library_get_kernel_count = get("cuLibraryGetKernelCount"),
+        .library_enumerate_kernels = get("cuLibraryEnumerateKernels"),
+        .kernel_get_name = get("cuKernelGetName"),
     };
     return client_main(argc, argv, &d);
 }

@@ -69,48 +69,6 @@ static int check_versions(struct client_driver *d)
     return 0;
 }
 
-/* With CLIENT_ENUMERATE set, kernels are found the way the CUDA 12.9 runtime
- * finds them: count, enumerate, and ask each kernel its name. */
-static CUresult (*kernel_count)(unsigned *, CUlibrary);
-static CUresult (*enumerate_kernels)(CUkernel *, unsigned, CUlibrary);
-static CUresult (*kernel_name)(const char **, CUkernel);
-
-static CUresult get_kernel_by_enumeration(CUkernel *kernel, CUlibrary library, const char *name)
-{
-    unsigned count = 0;
-    CUresult r = kernel_count(&count, library);
-    if (r != CUDA_SUCCESS)
-        return r;
-    CUkernel all[64];
-    if (count == 0 || count > 64)
-        return CUDA_ERROR_NOT_FOUND;
-    r = enumerate_kernels(all, count, library);
-    if (r != CUDA_SUCCESS)
-        return r;
-    for (unsigned i = 0; i < count; i++) {
-        const char *found = NULL;
-        if (kernel_name(&found, all[i]) == CUDA_SUCCESS && found && strcmp(found, name) == 0) {
-            *kernel = all[i];
-            return CUDA_SUCCESS;
-        }
-    }
-    return CUDA_ERROR_NOT_FOUND;
-}
-
-/* With CLIENT_VIA_MODULE set, kernels are found the way the CUDA 12.9
- * runtime finds them: the library's module, then cuModuleGetFunction. */
-static CUresult (*library_get_module)(CUmodule *, CUlibrary);
-static CUresult (*module_get_function)(CUfunction *, CUmodule, const char *);
-
-static CUresult get_kernel_via_module(CUkernel *kernel, CUlibrary library, const char *name)
-{
-    CUmodule module;
-    CUresult r = library_get_module(&module, library);
-    if (r != CUDA_SUCCESS)
-        return r;
-    return module_get_function((CUfunction *)kernel, module, name);
-}
-
 /* With CLIENT_REPORT_LAUNCH_OWNER set, say on stderr which object the launch
  * functions handed out live in: the driver itself, or the shim (a wrapper). */
 static void report_launch_owner(void *libcuda, void *from_getproc)
@@ -164,21 +122,10 @@ int main(int argc, char **argv)
     d.module_get_function = get("cuModuleGetFunction", 0);
     d.launch_kernel = get("cuLaunchKernel", ptds);
     d.launch_kernel_ex = get("cuLaunchKernelEx", ptds);
-    if (getenv("CLIENT_ENUMERATE")) {
-        kernel_count = get("cuLibraryGetKernelCount", 0);
-        enumerate_kernels = get("cuLibraryEnumerateKernels", 0);
-        kernel_name = get("cuKernelGetName", 0);
-        if (!kernel_count || !enumerate_kernels || !kernel_name)
-            return 1;
-        d.library_get_kernel = get_kernel_by_enumeration;
-    }
-    if (getenv("CLIENT_VIA_MODULE")) {
-        library_get_module = get("cuLibraryGetModule", 0);
-        module_get_function = d.module_get_function;
-        if (!library_get_module || !module_get_function)
-            return 1;
-        d.library_get_kernel = get_kernel_via_module;
-    }
+    d.library_get_module = get("cuLibraryGetModule", 0);
+    d.library_get_kernel_count = get("cuLibraryGetKernelCount", 0);
+    d.library_enumerate_kernels = get("cuLibraryEnumerateKernels", 0);
+    d.kernel_get_name = get("cuKernelGetName", 0);
     if (getenv("CLIENT_REPORT_LAUNCH_OWNER"))
         report_launch_owner(libcuda, get("cuLaunchKernel", 0));
     return client_main(argc, argv, &d);

@@ -1,6 +1,8 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -320,4 +322,37 @@ const char *harness_field(const char *line, const char *key, char *buf, size_t l
         }
     }
     return NULL;
+}
+
+void harness_file_sha(const char *relative, char hex[65])
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_msg(ss_read_file(harness_path(relative), &bytes, &len, &err) == 0,
+                  "cannot read %s", relative);
+    ss_sha256_hex(bytes, len, hex);
+    free(bytes);
+}
+
+void harness_entry_sha(const char *relative, unsigned sm, enum ss_variant variant,
+                       char hex[65])
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    struct ss_error err = { 0 };
+    struct ss_container c;
+    memset(&c, 0, sizeof c);
+    ck_assert_msg(ss_read_file(harness_path(relative), &bytes, &len, &err) == 0,
+                  "cannot read %s", relative);
+    ck_assert_msg(ss_container_parse(bytes, len, &c, &err) == 0, "%s does not parse",
+                  relative);
+    strcpy(hex, "missing");
+    for (size_t i = 0; i < c.nentries; i++)
+        if (c.entries[i].kind == SS_KIND_ELF && c.entries[i].sm == sm &&
+            c.entries[i].variant == variant)
+            ss_sha256_hex(c.entries[i].bytes, c.entries[i].size, hex);
+    ss_container_free(&c);
+    free(bytes);
+    ck_assert_msg(strcmp(hex, "missing") != 0, "%s has no entry for sm_%u", relative, sm);
 }

@@ -40,6 +40,8 @@
 
 #include <stddef.h>
 
+#include "sageshim.h"
+
 #define HARNESS_WATCHED_MODULE \
     "tests/shim/site/sageattention/_qattn_sm90.cpython-311-x86_64-linux-gnu.so"
 #define HARNESS_UNWATCHED_MODULE "tests/shim/site/other/unwatched.so"
@@ -109,6 +111,15 @@ const char *harness_line(const char *text, const char *substring, int n, char *b
  * buf; NULL when absent.  harness_field(line, "sha256", ...) does not match
  * "entry_sha256". */
 const char *harness_field(const char *line, const char *key, char *buf, size_t len);
+
+/* sha256 (hex) of the file $BUILD/relative; fails the running Check test
+ * when it cannot be read. */
+void harness_file_sha(const char *relative, char hex[65]);
+
+/* sha256 (hex) of the ELF entry for sm_<sm> (with `variant`) of the fatbin
+ * file $BUILD/relative; fails the running Check test when there is none. */
+void harness_entry_sha(const char *relative, unsigned sm, enum ss_variant variant,
+                       char hex[65]);
 
 /* $BUILD/relative, in one of 16 rotating static buffers (so a few can be
  * used in one expression; not thread-safe). */

@@ -46,6 +46,12 @@ $(SHIM_TEST)/client_linked: tests/shim/client_linked.c $(SHIM_CLIENT_COMMON) $(F
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I tests/shim $< tests/shim/client_common.c -o $@ \
 	  -L $(FAKECUDA_DIR) -lcuda -ldl -lpthread $(ALL_LDFLAGS)
+# The same client built per-thread-default-stream: its launches bind to the
+# _ptsz symbols.
+$(SHIM_TEST)/client_linked_ptds: tests/shim/client_linked.c $(SHIM_CLIENT_COMMON) $(FAKECUDA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DCUDA_API_PER_THREAD_DEFAULT_STREAM -I tests/shim $< \
+	  tests/shim/client_common.c -o $@ -L $(FAKECUDA_DIR) -lcuda -ldl -lpthread $(ALL_LDFLAGS)
 $(SHIM_TEST)/probe_dlsym: tests/shim/probe_dlsym.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ -ldl $(ALL_LDFLAGS)
@@ -54,7 +60,7 @@ $(SHIM_TEST)/probe_dlsym: tests/shim/probe_dlsym.c
 SHIM_HARNESS_PRODUCTS := $(SHIM_LIB) $(FAKECUDA) $(SHIM_WATCHED_SO) $(SHIM_UNWATCHED_SO) \
   $(SHIM_TEST)/watched_orig.fatbin $(SHIM_TEST)/watched_fixed.fatbin \
   $(SHIM_TEST)/client_runtime $(SHIM_TEST)/client_dlsym $(SHIM_TEST)/client_linked \
-  $(SHIM_TEST)/probe_dlsym
+  $(SHIM_TEST)/client_linked_ptds $(SHIM_TEST)/probe_dlsym
 
 $(SHIM_TEST)/check_%: tests/shim/check_%.c tests/shim/harness.c tests/shim/harness.h $(CORE_LIB) \
     tests/testutil.h

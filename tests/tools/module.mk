@@ -4,6 +4,7 @@ TOOL_TEST_SRCS := $(sort $(wildcard tests/tools/check_*.c))
 TOOL_TEST_BINS := $(TOOL_TEST_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 $(BUILD)/tests/tools/check_%: tests/tools/check_%.c tests/tools/toolrun.h tests/testutil.h \
+		tests/hardening/bombs.h \
 		$(CORE_LIB) $(BUILD)/tools/json.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I tests -I tests/tools -I tools $< -o $@ \

@@ -1,4 +1,5 @@
 """torch.library as far as the repair tests need it (see torch/__init__.py)."""
+import sys
 
 
 class _OpNamespace:
@@ -38,6 +39,20 @@ custom_ops = {}
 fakes = {}
 # Every register_fake call: (op, args, kwargs), to check they pass unchanged.
 register_fake_calls = []
+# Where each fake was registered from, as torch finds it: the module name and
+# file of the frame `_stacklevel` levels above the function that takes it
+# (register_fake in the direct form, the returned decorator otherwise).
+register_fake_sources = {}
+
+
+def _source(levels):
+    """The frame `levels` above the caller of _source (+1: _source's own);
+    None where the stack is not that deep."""
+    try:
+        frame = sys._getframe(levels + 1)
+    except ValueError:
+        return None
+    return frame.f_globals.get("__name__"), frame.f_code.co_filename
 
 
 class CustomOpDef:
@@ -74,8 +89,11 @@ def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=F
                                 {"lib": lib, "_stacklevel": _stacklevel,
                                  "allow_override": allow_override}))
 
-    def register(f):
+    def register(f, _direct=False):
+        # Called by the decorator's caller (level 1), or from register_fake
+        # below (one frame more).
+        register_fake_sources[op] = _source(_stacklevel + (1 if _direct else 0))
         fakes[op] = f
         return f
 
-    return register if func is None else register(func)
+    return register if func is None else register(func, _direct=True)

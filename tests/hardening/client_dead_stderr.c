@@ -1,0 +1,23 @@
+/* client_dead_stderr PROGRAM [ARGS...]: run PROGRAM with its stderr a pipe
+ * whose reading end is closed (issue 15, case 4): any write to stderr
+ * raises SIGPIPE.  The program replaces this one (exec), so its exit status
+ * or signal is what the caller sees. */
+#include <stdio.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: client_dead_stderr PROGRAM [ARGS...]\n");
+        return 2;
+    }
+    int fds[2];
+    if (pipe(fds) != 0)
+        return 3;
+    close(fds[0]);
+    if (dup2(fds[1], 2) < 0)
+        return 3;
+    close(fds[1]);
+    execv(argv[1], argv + 1);
+    return 127;
+}
