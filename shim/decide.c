@@ -31,6 +31,7 @@ struct shim_load {
     uint8_t *merged;
     size_t merged_len;
     char outcome[OUTCOME_MAX];
+    int outcome_level;           /* SS_LOG_INFO, or DEBUG for "no bundle installed" */
 };
 
 /* What one bundle container offers for the device archs present. */
@@ -351,6 +352,8 @@ static void decide_image(struct shim_load *load, const struct ss_config *cfg,
     const struct ss_bundle *bundle = shim_bundle(why, sizeof why);
     if (!bundle) {
         keep_original(load, "%s", why);
+        if (shim_bundle_missing())
+            load->outcome_level = SS_LOG_DEBUG;   /* no bundle installed is not an error */
         return;
     }
     struct candidate chosen;
@@ -429,6 +432,7 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
                                   const void **use)
 {
     *use = image;
+    shim_announce();   /* a CUDA image is being loaded */
     const struct ss_config *cfg = shim_config();
     if (cfg->mode == SS_MODE_OFF)
         return NULL;
@@ -457,8 +461,9 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
         shim_log(SS_LOG_DEBUG, "%s", load->outcome);
         return load;
     }
+    load->outcome_level = SS_LOG_INFO;
     decide(load, cfg, image, path);
-    shim_log(SS_LOG_INFO, "%s", load->outcome);
+    shim_log((enum ss_log_level)load->outcome_level, "%s", load->outcome);
     if (load->redirected)
         *use = load->merged;
     return load;

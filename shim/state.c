@@ -7,6 +7,7 @@
  * shim_config() again while loading (through a hook) gets a mode-off config
  * instead of waiting for itself. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -15,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy.h"
+#include "report_once.h"
 #include "trust.h"
 
 enum { CONFIG_NOT_LOADED, CONFIG_LOADING, CONFIG_READY };
@@ -38,30 +41,36 @@ static struct ss_trust trust;
 static char libdir[PATH_MAX];
 static char bundle_dir[PATH_MAX + 64];
 
-/* Problems in the config file, kept until the log can take them. */
+/* Problems in the config file, kept until the log can take them, and the
+ * hash of all of them (report_once.h). */
 #define PENDING_MAX 8
 static struct {
-    char lines[PENDING_MAX][320];
+    char lines[PENDING_MAX][SS_PROBLEM_LINE_MAX];
     int count, dropped;
-} pending;
+    uint64_t hash;
+} pending = { .hash = SS_REPORT_HASH_START };
+
+/* The start-up line is written once, at the first event (shim_announce). */
+static atomic_int announced;
 
 static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
 static int bundle_tried;
 static int bundle_usable;
+static int bundle_missing;
 static struct ss_bundle bundle;
 static char bundle_why[PATH_MAX + 512];
 
 static void keep_config_problem(void *ctx, const char *file, int line, const char *message)
 {
+    (void)ctx;
+    char text[sizeof pending.lines[0]];
+    ss_problem_line(text, sizeof text, file, line, message);
+    pending.hash = ss_report_hash_add(pending.hash, text);
     if (pending.count >= PENDING_MAX) {
         pending.dropped++;
         return;
     }
-    char *out = pending.lines[pending.count++];
-    if (line > 0)
-        snprintf(out, sizeof pending.lines[0], "%s:%d: %s", file ? file : "?", line, message);
-    else
-        snprintf(out, sizeof pending.lines[0], "%s: %s", file ? file : "?", message);
+    memcpy(pending.lines[pending.count++], text, sizeof text);
 }
 
 static const char *plain_getenv(const char *name)
@@ -98,13 +107,34 @@ static void load_config(void)
     shim_log_open(&config);
 }
 
-static void log_config_problems(void)
+/* Once per process tree (report_once.h): the first process reports and
+ * marks its environment, so its children - which inherit it - do not.
+ * A setuid/setgid program reads no environment and writes none: it reports. */
+static void report_config_problems(void)
 {
-    for (int i = 0; i < pending.count; i++)
-        shim_log(SS_LOG_WARN, "config: %s", pending.lines[i]);
-    if (pending.dropped)
-        shim_log(SS_LOG_WARN, "config: %d more problems not shown", pending.dropped);
+    if (pending.count == 0 && pending.dropped == 0)
+        return;
+    char marker[17];
+    ss_report_marker(pending.hash, marker);
+    if (!trust.secure) {
+        const char *seen = getenv(SS_REPORTED_ENV);
+        if (seen && strcmp(seen, marker) == 0) {
+            pending.count = pending.dropped = 0;
+            return;
+        }
+    }
+    char line[SS_PROBLEM_LINE_MAX + 64];
+    for (int i = 0; i < pending.count; i++) {
+        snprintf(line, sizeof line, "config: %s", pending.lines[i]);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
+    if (pending.dropped) {
+        snprintf(line, sizeof line, "config: %d more problems not shown", pending.dropped);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
     pending.count = pending.dropped = 0;
+    if (!trust.secure)
+        setenv(SS_REPORTED_ENV, marker, 1);
 }
 
 const struct ss_config *shim_config(void)
@@ -119,7 +149,6 @@ const struct ss_config *shim_config(void)
         load_config();
         atomic_store_explicit(&config_state, CONFIG_READY, memory_order_release);
         loading_on_this_thread = 0;
-        log_config_problems();
         return &config;
     }
     /* Another thread is loading: it only reads a small file, so wait. */
@@ -158,6 +187,16 @@ static void open_bundle(void)
     struct ss_error err = { 0 };
     char detail[300];
     const char *dir = shim_bundle_dir();
+    /* No bundle at all is the normal case of an install without one: the
+     * decision that follows says so at debug level only. */
+    char manifest[PATH_MAX + 80];
+    struct stat st;
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir);
+    if (stat(manifest, &st) != 0 && errno == ENOENT) {
+        bundle_missing = 1;
+        snprintf(bundle_why, sizeof bundle_why, "no bundle at %s", dir);
+        return;
+    }
     if (ss_bundle_open_trusted(dir, &bundle, &trust, report_bundle_problem, NULL, &err) != 0) {
         ss_error_format(&err, detail, sizeof detail);
         snprintf(bundle_why, sizeof bundle_why, "no bundle at %s (%s)", dir, detail);
@@ -173,7 +212,7 @@ static void open_bundle(void)
              bundle.manifest.label ? bundle.manifest.label : "(no label)", bundle.nfiles);
 }
 
-const struct ss_bundle *shim_bundle(char *why, size_t len)
+static void try_bundle_once(void)
 {
     pthread_mutex_lock(&bundle_lock);
     if (!bundle_tried) {
@@ -181,6 +220,17 @@ const struct ss_bundle *shim_bundle(char *why, size_t len)
         open_bundle();
     }
     pthread_mutex_unlock(&bundle_lock);
+}
+
+int shim_bundle_missing(void)
+{
+    try_bundle_once();
+    return bundle_missing;
+}
+
+const struct ss_bundle *shim_bundle(char *why, size_t len)
+{
+    try_bundle_once();
     /* Written once under the lock above and never again. */
     if (bundle_usable)
         return &bundle;
@@ -199,15 +249,31 @@ static void after_fork_in_child(void)
     }
 }
 
-__attribute__((constructor)) static void shim_state_start(void)
+void shim_announce(void)
 {
+    if (atomic_load_explicit(&announced, memory_order_relaxed) ||
+        atomic_exchange(&announced, 1))
+        return;
     const struct ss_config *cfg = shim_config();
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     if (cfg->mode == SS_MODE_OFF) {
-        shim_log(SS_LOG_INFO, "mode off: passing everything through");
+        shim_log(SS_LOG_DEBUG, "mode off: passing everything through");
         return;
     }
     shim_log(SS_LOG_INFO, "mode=%s%s config=%s bundle=%s", ss_mode_name(cfg->mode),
              cfg->dry_run ? " (dry run)" : "", cfg->source ? cfg->source : "(defaults)",
              bundle_dir);
+}
+
+/* Nothing is written here for a healthy config: a process that never
+ * touches CUDA or a watched module stays silent (shim_announce). */
+__attribute__((constructor)) static void shim_state_start(void)
+{
+    const struct ss_config *cfg = shim_config();
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    report_config_problems();
+    /* Mode off wraps nothing, so no event would ever come: its one line
+     * (debug level only) is written now.  At debug level every process
+     * says at once that it loaded the library. */
+    if (cfg->mode == SS_MODE_OFF || cfg->log_level >= SS_LOG_DEBUG)
+        shim_announce();
 }

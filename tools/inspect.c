@@ -222,7 +222,17 @@ static void write_image_json(struct json_writer *w, const char *path,
 
 static void inspect_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim inspect [--json] FILE...\n");
+    fprintf(out,
+            "usage: sageshim inspect [--json] FILE...\n"
+            "List the fatbin containers, entries (architecture, ELF or PTX) and kernels of\n"
+            "extension modules, fatbins, cubins, wheels or package directories.\n"
+            "\n"
+            "options:\n"
+            "  --json        one JSON document instead of text\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "example:\n"
+            "  sageshim inspect site-packages/sageattention/_qattn_sm90*.so\n");
 }
 
 int cmd_inspect(int argc, char **argv)
