@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every Check program given, from the repository root, and print one
-# closing line "suites: N passed, M failed; checks: K passed, F failed"
+# closing lines "suites: N passed, M failed" and "checks: K passed, F failed"
 # (a suite is one program, a check one test inside it).
 # Fixtures are found through SS_FIXTURES (default $BUILD/fixtures).
 : "${BUILD:=build}"
@@ -37,5 +37,8 @@ EOT
 done
 rm -f "$log"
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "suites: $passed passed, $failed failed; checks: $((checks - check_failures)) passed, $check_failures failed"
+# Two closing lines in the plain "N passed, M failed" form that CI reads:
+# programs (suites), then the Check tests inside them.
+echo "suites: $passed passed, $failed failed"
+echo "checks: $((checks - check_failures)) passed, $check_failures failed"
 [ "$failed" -eq 0 ]
