@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run every Check program given, from the repository root, and print one
+# Run every Check program given, from the repository root, and print two
 # closing lines "suites: N passed, M failed" and "checks: K passed, F failed"
 # (a suite is one program, a check one test inside it).
 # Fixtures are found through SS_FIXTURES (default $BUILD/fixtures).
