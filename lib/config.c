@@ -4,6 +4,7 @@
  * program's main(): no stdio, no global state, the environment only through
  * the function the caller passes, every problem reported through diag. */
 #include "config.h"
+#include "options.h"
 #include "trust.h"
 #include "file.h"
 
@@ -19,73 +20,14 @@
 
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
-static const char *const default_modules[] = {
-    "*/sageattention/_qattn_sm90*.so",
-    "*/sageattention/_qattn_sm89*.so",
-};
-static const char *const default_observe[] = {
-    "*/sageattention/_fused*.so",
-};
-static const char *const default_hotfix_modules[] = {
-    "*/sageattention/_fused*.so",
-};
-static const char *const default_repair_modules[] = {
-    "sageattention._qattn_sm90",
-    "sageattention._qattn_sm89",
-    "sageattention._qattn_sm80",
-    "sageattention._fused",
-};
-
-static void free_list(char **list, size_t *n)
-{
-    for (size_t i = 0; i < *n; i++) {
-        free(list[i]);
-        list[i] = NULL;
-    }
-    *n = 0;
-}
-
-static void set_list_from_array(char **list, size_t *n, const char *const *items, size_t count)
-{
-    free_list(list, n);
-    for (size_t i = 0; i < count && i < SS_MAX_PATTERNS; i++) {
-        list[*n] = strdup(items[i]);
-        if (list[*n])
-            (*n)++;
-    }
-}
-
-static void replace_string(char **field, const char *value)
-{
-    char *copy = strdup(value);
-    /* On allocation failure the old value stays: better than NULL. */
-    if (copy) {
-        free(*field);
-        *field = copy;
-    }
-}
-
 void ss_config_defaults(struct ss_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->mode = SS_MODE_REDIRECT;
-    cfg->dry_run = 0;
-    cfg->archs[0] = 90;
-    cfg->archs[1] = 120;
-    cfg->narchs = 2;
-    set_list_from_array(cfg->modules, &cfg->nmodules, default_modules,
-                        sizeof default_modules / sizeof default_modules[0]);
-    set_list_from_array(cfg->observe, &cfg->nobserve, default_observe,
-                        sizeof default_observe / sizeof default_observe[0]);
-    cfg->bundle = strdup("");
-    cfg->repair = 1;
-    cfg->hotfix = 1;
-    set_list_from_array(cfg->hotfix_modules, &cfg->nhotfix_modules, default_hotfix_modules,
-                        sizeof default_hotfix_modules / sizeof default_hotfix_modules[0]);
-    set_list_from_array(cfg->repair_modules, &cfg->nrepair_modules, default_repair_modules,
-                        sizeof default_repair_modules / sizeof default_repair_modules[0]);
-    cfg->log = strdup("stderr");
-    cfg->log_level = SS_LOG_INFO;
+    /* The defaults are the table's default texts, parsed like a file's. */
+    for (size_t i = 0; i < ss_noptions; i++) {
+        char why[256];
+        ss_option_set(cfg, &ss_options[i], ss_options[i].default_value, why, sizeof why);
+    }
     cfg->source = strdup("(defaults)");
 }
 
@@ -93,14 +35,10 @@ void ss_config_free(struct ss_config *cfg)
 {
     if (!cfg)
         return;
-    free_list(cfg->modules, &cfg->nmodules);
-    free_list(cfg->observe, &cfg->nobserve);
-    free_list(cfg->repair_modules, &cfg->nrepair_modules);
-    free_list(cfg->hotfix_modules, &cfg->nhotfix_modules);
-    free(cfg->bundle);
-    free(cfg->log);
+    for (size_t i = 0; i < ss_noptions; i++)
+        ss_option_free(cfg, &ss_options[i]);
     free(cfg->source);
-    cfg->bundle = cfg->log = cfg->source = NULL;
+    cfg->source = NULL;
 }
 
 const char *ss_mode_name(enum ss_mode mode)
@@ -113,279 +51,15 @@ const char *ss_mode_name(enum ss_mode mode)
     return "unknown";
 }
 
-/* ---- Values ---------------------------------------------------------- */
-
-/* Each setter applies `value` to cfg.  Returns 0 when applied, 1 when
- * applied but with something to report in `why`, -1 when refused (cfg
- * unchanged, reason in `why`). */
-typedef int (*setter_fn)(struct ss_config *cfg, const char *value, char *why, size_t whylen);
-
-static int parse_bool(const char *v, int *out)
+static void replace_string(char **field, const char *value)
 {
-    static const char *const yes[] = { "yes", "true", "1", "on" };
-    static const char *const no[] = { "no", "false", "0", "off" };
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
+    char *copy = strdup(value);
+    /* On allocation failure the old value stays: better than NULL. */
+    if (copy) {
+        free(*field);
+        *field = copy;
     }
-    return -1;
 }
-
-static int set_mode(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    if (strcasecmp(v, "redirect") == 0)
-        cfg->mode = SS_MODE_REDIRECT;
-    else if (strcasecmp(v, "diagnose") == 0)
-        cfg->mode = SS_MODE_DIAGNOSE;
-    else if (strcasecmp(v, "off") == 0)
-        cfg->mode = SS_MODE_OFF;
-    else {
-        snprintf(why, whylen, "expected redirect, diagnose or off");
-        return -1;
-    }
-    return 0;
-}
-
-static int set_bool(int *field, const char *v, char *why, size_t whylen)
-{
-    int b;
-    if (parse_bool(v, &b) != 0) {
-        snprintf(why, whylen, "expected yes/no, true/false, on/off or 1/0");
-        return -1;
-    }
-    *field = b;
-    return 0;
-}
-
-static int set_dry_run(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_bool(&cfg->dry_run, v, why, whylen);
-}
-
-static int set_repair(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_bool(&cfg->repair, v, why, whylen);
-}
-
-static int set_hotfix(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_bool(&cfg->hotfix, v, why, whylen);
-}
-
-static int set_log_level(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    if (strcasecmp(v, "error") == 0)
-        cfg->log_level = SS_LOG_ERROR;
-    else if (strcasecmp(v, "warn") == 0 || strcasecmp(v, "warning") == 0)
-        cfg->log_level = SS_LOG_WARN;
-    else if (strcasecmp(v, "info") == 0)
-        cfg->log_level = SS_LOG_INFO;
-    else if (strcasecmp(v, "debug") == 0)
-        cfg->log_level = SS_LOG_DEBUG;
-    else {
-        snprintf(why, whylen, "expected error, warn, info or debug");
-        return -1;
-    }
-    return 0;
-}
-
-static int set_log(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    if (!*v) {
-        snprintf(why, whylen, "expected stderr or a file path");
-        return -1;
-    }
-    replace_string(&cfg->log, v);
-    return 0;
-}
-
-static int set_bundle(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    /* Empty is allowed: it means the default next to the library. */
-    (void)why;
-    (void)whylen;
-    replace_string(&cfg->bundle, v);
-    return 0;
-}
-
-static int is_separator(char c)
-{
-    return c == ',' || c == ' ' || c == '\t';
-}
-
-/* Next token of a comma/space separated list: copies it into tok (bounded)
- * and returns the position after it, or NULL at the end.  *toolong is set
- * when the token did not fit. */
-static const char *next_token(const char *p, char *tok, size_t toklen, int *toolong)
-{
-    while (*p && is_separator(*p))
-        p++;
-    if (!*p)
-        return NULL;
-    size_t n = 0;
-    *toolong = 0;
-    while (*p && !is_separator(*p)) {
-        if (n + 1 < toklen)
-            tok[n++] = *p;
-        else
-            *toolong = 1;
-        p++;
-    }
-    tok[n] = '\0';
-    return p;
-}
-
-/* "9.0", "90", "sm_90" -> 90;  "12.0", "120", "sm_120" -> 120. */
-static int parse_arch(const char *tok, unsigned *sm)
-{
-    const char *p = tok;
-    int prefixed = strncasecmp(p, "sm_", 3) == 0;
-    if (prefixed)
-        p += 3;
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    unsigned major = 0;
-    while (isdigit((unsigned char)*p)) {
-        major = major * 10 + (unsigned)(*p - '0');
-        if (major > 1000)
-            return -1;
-        p++;
-    }
-    if (*p == '.' && !prefixed) {
-        /* Compute capability "major.minor", minor one digit. */
-        if (major < 1 || major > 99 || !isdigit((unsigned char)p[1]) || p[2] != '\0')
-            return -1;
-        *sm = major * 10 + (unsigned)(p[1] - '0');
-        return 0;
-    }
-    if (*p != '\0' || major < 10 || major > 999)
-        return -1;
-    *sm = major;
-    return 0;
-}
-
-static int set_archs(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    unsigned archs[SS_MAX_ARCHS];
-    size_t n = 0;
-    char tok[64];
-    int toolong;
-    const char *p = v;
-
-    while ((p = next_token(p, tok, sizeof tok, &toolong)) != NULL) {
-        unsigned sm;
-        if (toolong || parse_arch(tok, &sm) != 0) {
-            snprintf(why, whylen, "'%s' is not an architecture (expected e.g. 9.0, 90 or sm_90)",
-                     tok);
-            return -1;
-        }
-        int seen = 0;
-        for (size_t i = 0; i < n; i++)
-            seen |= archs[i] == sm;
-        if (seen)
-            continue;
-        if (n == SS_MAX_ARCHS) {
-            snprintf(why, whylen, "more than %d architectures", SS_MAX_ARCHS);
-            return -1;
-        }
-        archs[n++] = sm;
-    }
-    if (n == 0) {
-        snprintf(why, whylen, "expected at least one architecture");
-        return -1;
-    }
-    memcpy(cfg->archs, archs, n * sizeof archs[0]);
-    cfg->narchs = n;
-    return 0;
-}
-
-/* Replace a pattern list; patterns beyond SS_MAX_PATTERNS are dropped and
- * reported.  An empty value empties the list. */
-static int set_patterns(char **list, size_t *count, const char *v, char *why, size_t whylen)
-{
-    char *fresh[SS_MAX_PATTERNS];
-    size_t n = 0, dropped = 0;
-    const char *p = v;
-
-    while (*p) {
-        while (*p && is_separator(*p))
-            p++;
-        const char *start = p;
-        while (*p && !is_separator(*p))
-            p++;
-        if (p == start)
-            break;
-        if (n == SS_MAX_PATTERNS) {
-            dropped++;
-            continue;
-        }
-        fresh[n] = strndup(start, (size_t)(p - start));
-        if (!fresh[n]) {
-            for (size_t i = 0; i < n; i++)
-                free(fresh[i]);
-            snprintf(why, whylen, "out of memory");
-            return -1;
-        }
-        n++;
-    }
-    free_list(list, count);
-    for (size_t i = 0; i < n; i++)
-        list[i] = fresh[i];
-    *count = n;
-    if (dropped) {
-        snprintf(why, whylen, "%zu patterns beyond the limit of %d ignored", dropped,
-                 SS_MAX_PATTERNS);
-        return 1;
-    }
-    return 0;
-}
-
-static int set_modules(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_patterns(cfg->modules, &cfg->nmodules, v, why, whylen);
-}
-
-static int set_observe(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_patterns(cfg->observe, &cfg->nobserve, v, why, whylen);
-}
-
-static int set_repair_modules(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_patterns(cfg->repair_modules, &cfg->nrepair_modules, v, why, whylen);
-}
-
-static int set_hotfix_modules(struct ss_config *cfg, const char *v, char *why, size_t whylen)
-{
-    return set_patterns(cfg->hotfix_modules, &cfg->nhotfix_modules, v, why, whylen);
-}
-
-struct key_handler {
-    const char *key;
-    setter_fn set;
-};
-
-static const struct key_handler keys[] = {
-    { "mode", set_mode },
-    { "dry_run", set_dry_run },
-    { "archs", set_archs },
-    { "modules", set_modules },
-    { "observe", set_observe },
-    { "bundle", set_bundle },
-    { "repair", set_repair },
-    { "repair_modules", set_repair_modules },
-    { "hotfix", set_hotfix },
-    { "hotfix_modules", set_hotfix_modules },
-    { "log", set_log },
-    { "log_level", set_log_level },
-};
-#define NKEYS (sizeof keys / sizeof keys[0])
 
 /* ---- The file -------------------------------------------------------- */
 
@@ -418,7 +92,7 @@ struct parse_state {
     void *ctx;
     int problems;
     int in_sageshim;          /* keys before any header count as [sageshim] */
-    int set_on_line[NKEYS];   /* line that last set each key, 0 = none */
+    int set_on_line[SS_MAX_OPTIONS];   /* line that last set each key, 0 = none */
 };
 
 static void problem(struct parse_state *st, int line, const char *fmt, ...)
@@ -465,17 +139,22 @@ static void parse_assignment(struct parse_state *st, char *s, int line)
     if (!st->in_sageshim)
         return;   /* reported once, at the section header */
 
-    size_t k = 0;
-    while (k < NKEYS && strcmp(keys[k].key, key) != 0)
-        k++;
-    if (k == NKEYS) {
-        problem(st, line, "unknown key '%s'", key);
+    const struct ss_option *opt = ss_option_find(key);
+    if (!opt) {
+        const char *near = ss_option_nearest(key);
+        if (near)
+            problem(st, line, "unknown key '%s' (did you mean '%s'?)", key, near);
+        else
+            problem(st, line, "unknown key '%s'", key);
         return;
     }
+    size_t k = (size_t)(opt - ss_options);
     char why[256] = "";
-    int r = keys[k].set(st->cfg, value, why, sizeof why);
+    int r = ss_option_set(st->cfg, opt, value, why, sizeof why);
     if (r < 0) {
-        problem(st, line, "bad value '%s' for '%s': %s", value, key, why);
+        char kept[256];
+        ss_option_format(st->cfg, opt, kept, sizeof kept);
+        problem(st, line, "bad value '%s' for '%s': %s; using '%s'", value, key, why, kept);
         return;
     }
     if (r > 0)
@@ -530,36 +209,29 @@ int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
 int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const char *),
                         ss_diag_fn diag, void *ctx)
 {
-    static const struct { const char *var; setter_fn set; } vars[] = {
-        { "SAGESHIM_MODE", set_mode },
-        { "SAGESHIM_LOG", set_log },
-        { "SAGESHIM_LOG_LEVEL", set_log_level },
-        { "SAGESHIM_BUNDLE", set_bundle },
-        { "SAGESHIM_REPAIR", set_repair },
-        { "SAGESHIM_DRY_RUN", set_dry_run },
-        { "SAGESHIM_ARCHS", set_archs },
-        { "SAGESHIM_HOTFIX", set_hotfix },
-    };
     int problems = 0;
 
     if (!getenv_fn)
         return 0;
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *raw = getenv_fn(vars[i].var);
+    for (size_t i = 0; i < ss_noptions; i++) {
+        const struct ss_option *opt = &ss_options[i];
+        const char *raw = opt->env ? getenv_fn(opt->env) : NULL;
         if (!raw || !*raw)
             continue;
         /* Trim a copy: "SAGESHIM_MODE=' off'" is a plain typo. */
         char *copy = strdup(raw);
         if (!copy) {
-            ss_diag(diag, ctx, "environment", 0, "%s: out of memory", vars[i].var);
+            ss_diag(diag, ctx, "environment", 0, "%s: out of memory", opt->env);
             problems++;
             continue;
         }
         char *value = trim(copy);
         char why[256] = "";
-        if (vars[i].set(cfg, value, why, sizeof why) < 0) {
-            ss_diag(diag, ctx, "environment", 0, "bad value '%s' for %s: %s", value,
-                   vars[i].var, why);
+        if (ss_option_set(cfg, opt, value, why, sizeof why) < 0) {
+            char kept[256];
+            ss_option_format(cfg, opt, kept, sizeof kept);
+            ss_diag(diag, ctx, "environment", 0, "bad value '%s' for %s: %s; using '%s'", value,
+                    opt->env, why, kept);
             problems++;
         }
         free(copy);
@@ -581,9 +253,7 @@ static const char *env(const char *(*getenv_fn)(const char *), const char *name)
     return v && *v ? v : NULL;
 }
 
-/* Write candidate i of the search order into path; 0 when there is none
- * (unset variable, no libdir, or too long), -1 past the last. */
-static int candidate(int i, const char *libdir, const char *(*getenv_fn)(const char *),
+int ss_config_candidate(int i, const char *libdir, const char *(*getenv_fn)(const char *),
                      char *path, size_t len)
 {
     int n;
@@ -604,12 +274,14 @@ static int candidate(int i, const char *libdir, const char *(*getenv_fn)(const c
             return 0;
         break;
     case 2:
+        /* The administrator's file before the installed default: installing
+         * must not make /etc/sageshim.conf dead. */
+        n = snprintf(path, len, "/etc/sageshim.conf");
+        break;
+    case 3:
         if (!libdir || !*libdir)
             return 0;
         n = snprintf(path, len, "%s/../etc/sageshim.conf", libdir);
-        break;
-    case 3:
-        n = snprintf(path, len, "/etc/sageshim.conf");
         break;
     default:
         return -1;
@@ -621,7 +293,7 @@ int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
                    char *path, size_t len)
 {
     for (int i = 0;; i++) {
-        int r = candidate(i, libdir, getenv_fn, path, len);
+        int r = ss_config_candidate(i, libdir, getenv_fn, path, len);
         if (r < 0)
             break;
         if (r > 0 && is_regular_file(path))
@@ -650,11 +322,12 @@ static int report_ignored_env(const char *(*getenv_fn)(const char *), ss_diag_fn
 {
     char names[512] = "";
     size_t used = 0;
-    for (int i = 0; ss_env_names[i]; i++) {
-        if (!env(getenv_fn, ss_env_names[i]))
+    /* SAGESHIM_CONF, then every option's variable. */
+    for (size_t i = 0; i <= ss_noptions; i++) {
+        const char *name = i == 0 ? "SAGESHIM_CONF" : ss_options[i - 1].env;
+        if (!name || !env(getenv_fn, name))
             continue;
-        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
-                         ss_env_names[i]);
+        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
         if (n < 0 || (size_t)n >= sizeof names - used)
             break;
         used += (size_t)n;

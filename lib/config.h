@@ -11,6 +11,7 @@ enum ss_log_level { SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };
 
 #define SS_MAX_ARCHS 8
 #define SS_MAX_PATTERNS 32
+#define SS_MAX_OPTIONS 32      /* rows of the option table (options.h) */
 
 struct ss_config {
     enum ss_mode mode;
@@ -22,16 +23,18 @@ struct ss_config {
     char *observe[SS_MAX_PATTERNS];  /* globs: launches counted in diagnose, never redirected */
     size_t nobserve;
     char *bundle;                    /* directory with MANIFEST */
+    int hotfix;                      /* replace kernels of hotfix_modules by the bundle's */
+    char *hotfix_modules[SS_MAX_PATTERNS]; /* globs on the owning object's path */
+    size_t nhotfix_modules;
     int repair;                      /* restore the shadowed sm90 op */
     char *repair_modules[SS_MAX_PATTERNS]; /* extension names: "sageattention._qattn_sm90" */
     size_t nrepair_modules;
-    int hotfix;                      /* replace kernels of hotfix_modules (bundle hotfix lines) */
-    char *hotfix_modules[SS_MAX_PATTERNS]; /* globs on the owning object's path */
-    size_t nhotfix_modules;
     char *log;                       /* "stderr" or a path */
     enum ss_log_level log_level;
     char *source;                    /* file the config came from, or "(defaults)" */
 };
+
+/* Every option, its variable, default and meaning: options.h. */
 
 /* Built-in defaults (the same values the shipped sageshim.conf spells out). */
 void ss_config_defaults(struct ss_config *cfg);
@@ -42,15 +45,19 @@ void ss_config_defaults(struct ss_config *cfg);
 int ss_config_parse(struct ss_config *cfg, const char *text, size_t len,
                     const char *filename, ss_diag_fn diag, void *ctx);
 
-/* Apply SAGESHIM_MODE, SAGESHIM_LOG, SAGESHIM_LOG_LEVEL, SAGESHIM_BUNDLE
- * (and SAGESHIM_REPAIR, SAGESHIM_DRY_RUN, SAGESHIM_ARCHS, SAGESHIM_HOTFIX) from getenv_fn;
+/* Apply the SAGESHIM_* variable of each option (options.h) from getenv_fn;
  * bad values reported with file "environment", line 0. */
 int ss_config_apply_env(struct ss_config *cfg, const char *(*getenv_fn)(const char *),
                         ss_diag_fn diag, void *ctx);
 
-/* Find the config file: $SAGESHIM_CONF, $XDG_CONFIG_HOME/sageshim/sageshim.conf
- * (or ~/.config/sageshim/sageshim.conf), <libdir>/../etc/sageshim.conf,
- * /etc/sageshim.conf.  libdir may be NULL.  Returns 1 and the path, or 0. */
+/* Find the config file, first existing of: $SAGESHIM_CONF,
+ * $XDG_CONFIG_HOME/sageshim/sageshim.conf (or ~/.config/sageshim/sageshim.conf),
+ * /etc/sageshim.conf, <libdir>/../etc/sageshim.conf (the installed default).
+ * libdir may be NULL.  Returns 1 and the path, or 0. */
+/* Candidate i (0, 1, ...) of that order written into path: 1; 0 when there
+ * is none (unset variable, no libdir, too long); -1 past the last. */
+int ss_config_candidate(int i, const char *libdir, const char *(*getenv_fn)(const char *),
+                        char *path, size_t len);
 int ss_config_find(const char *libdir, const char *(*getenv_fn)(const char *),
                    char *path, size_t len);
 

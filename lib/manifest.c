@@ -6,6 +6,7 @@
  *
  * Lines are whitespace-separated words; '#' starts a comment.  A bad line
  * is reported and skipped, the rest of the manifest still counts. */
+#include "arch.h"
 #include "bundle.h"
 
 #include <ctype.h>
@@ -93,24 +94,12 @@ static int parse_unsigned(const char *s, unsigned max, unsigned *out)
 
 static int parse_archs(const char *s, struct ss_manifest_item *item)
 {
-    char buf[128];
-    if (strlen(s) >= sizeof buf)
+    size_t n = 0;
+    if (ss_parse_arch_list(s, item->archs, sizeof item->archs / sizeof item->archs[0], &n, NULL,
+                           0) != 0)
         return -1;
-    strcpy(buf, s);
-    item->narchs = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        unsigned sm;
-        if (item->narchs == sizeof item->archs / sizeof item->archs[0])
-            return -1;
-        if (parse_unsigned(tok, 999, &sm) != 0 || sm < 10)
-            return -1;
-        item->archs[item->narchs++] = sm;
-    }
-    /* "90,,120" or a trailing comma: strtok_r hides empty fields. */
-    if (!*s || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
-        return -1;
-    return item->narchs > 0 ? 0 : -1;
+    item->narchs = n;
+    return 0;
 }
 
 static int parse_sha256(const char *s, char out[65])

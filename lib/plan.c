@@ -4,10 +4,12 @@
  * memory) keeps the original, with the reason in plan->reason. */
 #include "plan.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "merge.h"
 #include "select.h"
@@ -65,10 +67,23 @@ void ss_default_bundle_dir(const char *libdir, char *out, size_t len)
 }
 
 int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                        ss_diag_fn diag, void *ctx, char *why, size_t len)
+                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing)
 {
     struct ss_error err;
     memset(&err, 0, sizeof err);
+    memset(b, 0, sizeof *b);
+    if (missing)
+        *missing = 0;
+    /* No MANIFEST at all is not a broken bundle: there is none. */
+    char manifest[4200];
+    struct stat st;
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir ? dir : "");
+    if (dir && dir[0] && stat(manifest, &st) != 0 && errno == ENOENT) {
+        if (missing)
+            *missing = 1;
+        snprintf(why, len, "no bundle at %s", dir);
+        return -1;
+    }
     if (ss_bundle_open_trusted(dir, b, trust, diag, ctx, &err) != 0) {
         char detail[300];
         ss_error_format(&err, detail, sizeof detail);
@@ -279,6 +294,7 @@ static void plan_entries(const struct ss_plan_input *in, struct ss_plan *plan)
         in->sources.bundle ? in->sources.bundle(in->sources.ctx, why, sizeof why) : NULL;
     if (!bundle) {
         keep(plan, "%s", in->sources.bundle ? why : "no bundle");
+        plan->no_bundle = 1;
         return;
     }
     if (bundle->nfiles == 0) {

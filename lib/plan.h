@@ -90,6 +90,7 @@ struct ss_plan_kernel {
 struct ss_plan {
     enum ss_plan_entry entry;
     int refused;                 /* KEEP because the bundle was refused (a problem) */
+    int no_bundle;               /* KEEP because no bundle could be opened */
     char reason[SS_PLAN_REASON_MAX];  /* KEEP: why */
     char skipped[SS_PLAN_REASON_MAX]; /* REPLACE: archs left alone, and why */
     const struct ss_bundle *bundle;
@@ -124,9 +125,17 @@ void ss_plan_free(struct ss_plan *plan);
 /* Is `name` among the plan's hot-fixed kernels? */
 int ss_plan_hotfixes(const struct ss_plan *plan, const char *name);
 
+/* What a line of the plan says (the shim logs them at different levels). */
+enum ss_plan_line {
+    SS_PLAN_LINE_NOTE,           /* an arch left alone, an ABI warning */
+    SS_PLAN_LINE_ENTRY,          /* step 1: redirect / would redirect / keep original */
+    SS_PLAN_LINE_HOTFIX,         /* step 2 */
+};
+
 /* Render the plan: one call of `line` per log line, in order.  Returns the
  * number of lines. */
-size_t ss_plan_lines(const struct ss_plan *plan, void (*line)(void *ctx, const char *text),
+size_t ss_plan_lines(const struct ss_plan *plan,
+                     void (*line)(void *ctx, enum ss_plan_line kind, const char *text),
                      void *ctx);
 
 /* The bundle directory when `bundle` is empty: <libdir>/../share/sageshim/kernels
@@ -135,11 +144,12 @@ void ss_default_bundle_dir(const char *libdir, char *out, size_t len);
 
 /* Open the bundle at `dir` as the shim does for plans: 0 when it has usable
  * fatbin or hotfix files, else -1 (bundle closed) with why: "no bundle at
- * DIR (...)" or "no usable fatbin in the bundle at DIR".  trust as in
- * ss_bundle_open_trusted. */
+ * DIR" (no MANIFEST at all: *missing set, the normal case of an install
+ * without a bundle), "no bundle at DIR (...)" or "no usable fatbin in the
+ * bundle at DIR".  trust as in ss_bundle_open_trusted; missing may be NULL. */
 struct ss_trust;
 int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                        ss_diag_fn diag, void *ctx, char *why, size_t len);
+                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing);
 
 /* Internal to the plan files: step 2 (plan_hotfix.c). */
 void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan);

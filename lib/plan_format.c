@@ -9,14 +9,15 @@
 #define LINE_MAX_LEN 2048
 
 struct out {
-    void (*line)(void *ctx, const char *text);
+    void (*line)(void *ctx, enum ss_plan_line kind, const char *text);
     void *ctx;
     size_t count;
 };
 
-static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct out *o, enum ss_plan_line kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void emit(struct out *o, const char *fmt, ...)
+static void emit(struct out *o, enum ss_plan_line kind, const char *fmt, ...)
 {
     char text[LINE_MAX_LEN];
     va_list ap;
@@ -24,7 +25,7 @@ static void emit(struct out *o, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     if (o->line)
-        o->line(o->ctx, text);
+        o->line(o->ctx, kind, text);
     o->count++;
 }
 
@@ -68,7 +69,7 @@ static void redirect_line(const struct ss_plan *p, struct out *o)
     if (p->skipped[0])
         append(text, sizeof text, "; %s", p->skipped);
     append(text, sizeof text, "; %s", p->other_entries ? "other entries kept" : "no other entries");
-    emit(o, "%s", text);
+    emit(o, SS_PLAN_LINE_ENTRY, "%s", text);
 }
 
 static void hotfix_line(const struct ss_plan *p, struct out *o)
@@ -79,8 +80,8 @@ static void hotfix_line(const struct ss_plan *p, struct out *o)
     const char *label = label_of(p->hotfix_bundle);
     const char *file = p->hotfix_file->item->file;
     if (p->hotfix_reason[0]) {
-        emit(o, "keep original %s (%s): hotfix %s %s: %s", p->module, p->api, label, file,
-             p->hotfix_reason);
+        emit(o, SS_PLAN_LINE_HOTFIX, "keep original %s (%s): hotfix %s %s: %s", p->module,
+             p->api, label, file, p->hotfix_reason);
         return;
     }
     char kept[512] = "";
@@ -96,31 +97,32 @@ static void hotfix_line(const struct ss_plan *p, struct out *o)
     /* One handle serves every device, so "replaced" means on all of them. */
     const char *every = p->nhotfix_archs > 1 ? " on every device" : "";
     if (p->nhotfixed == 0)
-        emit(o, "keep original %s (%s): hotfix %s %s: 0 of %zu kernels replaced%s", p->module,
-             p->api, label, file, p->nkernels, kept);
+        emit(o, SS_PLAN_LINE_HOTFIX, "keep original %s (%s): hotfix %s %s: 0 of %zu kernels "
+             "replaced%s", p->module, p->api, label, file, p->nkernels, kept);
     else
-        emit(o, "%s %s (%s): %s -> %s %s: %zu of %zu kernels replaced%s%s",
+        emit(o, SS_PLAN_LINE_HOTFIX, "%s %s (%s): %s -> %s %s: %zu of %zu kernels replaced%s%s",
              p->dry_run ? "would hotfix" : "hotfix", p->module, p->api, archs, label, file,
              p->nhotfixed, p->nkernels, every, kept);
 }
 
-size_t ss_plan_lines(const struct ss_plan *p, void (*line)(void *ctx, const char *text),
+size_t ss_plan_lines(const struct ss_plan *p,
+                     void (*line)(void *ctx, enum ss_plan_line kind, const char *text),
                      void *ctx)
 {
     struct out o = { line, ctx, 0 };
     for (size_t a = 0; a < p->narchs; a++)
         if (p->archs[a].orig_entry < 0)
-            emit(&o, "%s: the original has no entry for %u.%u; sm_%u left alone", p->module,
-                 p->archs[a].sm / 10, p->archs[a].sm % 10, p->archs[a].sm);
+            emit(&o, SS_PLAN_LINE_NOTE, "%s: the original has no entry for %u.%u; sm_%u left alone",
+                 p->module, p->archs[a].sm / 10, p->archs[a].sm % 10, p->archs[a].sm);
     for (size_t a = 0; p->container && a < p->narchs; a++) {
         const struct ss_abi_report *rep = &p->archs[a].report;
         for (size_t v = 0; p->archs[a].replaced && v < rep->nverdicts; v++)
             if (rep->verdicts[v].level == SS_ABI_WARN)
-                emit(&o, "%s sm_%u: ABI warning in %s: %s", p->module, p->archs[a].sm,
-                     rep->verdicts[v].kernel, rep->verdicts[v].reason);
+                emit(&o, SS_PLAN_LINE_NOTE, "%s sm_%u: ABI warning in %s: %s", p->module,
+                     p->archs[a].sm, rep->verdicts[v].kernel, rep->verdicts[v].reason);
     }
     if (p->entry == SS_PLAN_KEEP)
-        emit(&o, "keep original %s (%s): %s", p->module, p->api, p->reason);
+        emit(&o, SS_PLAN_LINE_ENTRY, "keep original %s (%s): %s", p->module, p->api, p->reason);
     else if (p->entry == SS_PLAN_REPLACE)
         redirect_line(p, &o);
     if (p->hotfix_considered)

@@ -11,6 +11,10 @@
  *   plan.h     the redirect plan for one image: entries replaced, kernels
  *              hot-fixed, and the log lines that say so (shim and doctor)
  *   config.h   sageshim.conf, the environment, and where the file is looked up
+ *   options.h  the one table of options (key, variable, default, doc) and their checks
+ *   arch.h     architecture names and lists: 90, 9.0, sm_90, sm_90a, compute_90
+ *   report_once.h  config problems reported once per process tree
+ *   version.h  the release
  *   trust.h    secure execution: files a setuid/setgid program may read
  *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
  *   printable.h the one sanitiser for text printed from input (\xNN escapes)
@@ -30,6 +34,10 @@
 #include "sha256.h"
 #include "bundle.h"
 #include "config.h"
+#include "options.h"
+#include "arch.h"
+#include "report_once.h"
+#include "version.h"
 #include "trust.h"
 #include "file.h"
 #include "printable.h"

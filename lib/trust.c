@@ -5,12 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const ss_env_names[] = {
-    "SAGESHIM_CONF", "SAGESHIM_MODE", "SAGESHIM_LOG", "SAGESHIM_LOG_LEVEL",
-    "SAGESHIM_BUNDLE", "SAGESHIM_REPAIR", "SAGESHIM_DRY_RUN", "SAGESHIM_ARCHS",
-    "SAGESHIM_HOTFIX", NULL,
-};
-
 int ss_stat_trusted(const struct stat *st, uid_t uid, char *why, size_t len)
 {
     if (st->st_uid != 0 && st->st_uid != uid) {

@@ -26,7 +26,4 @@ int ss_stat_trusted(const struct stat *st, uid_t uid, char *why, size_t len);
  * A path that cannot be stat'ed is not trusted. */
 int ss_file_trusted(const char *path, uid_t uid, char *why, size_t len);
 
-/* The environment variables the library reads, NULL-terminated. */
-extern const char *const ss_env_names[];
-
 #endif

@@ -96,11 +96,14 @@ static size_t plan_hotfix_bundles(void *ctx, const struct ss_bundle **out, size_
     return shim_hotfix_bundles(out, max);
 }
 
-/* Each plan line goes to the log; the outcome the summary shows joins them. */
-static void log_plan_line(void *ctx, const char *text)
+/* Each plan line goes to the log; the outcome the summary shows joins them.
+ * No bundle installed at all is not an error: that decision is logged at
+ * debug level only. */
+static void log_plan_line(void *ctx, enum ss_plan_line kind, const char *text)
 {
     struct shim_load *load = ctx;
-    shim_log(SS_LOG_INFO, "%s", text);
+    int quiet = kind == SS_PLAN_LINE_ENTRY && load->plan.no_bundle && shim_bundle_missing();
+    shim_log(quiet ? SS_LOG_DEBUG : SS_LOG_INFO, "%s", text);
     size_t used = strlen(load->outcome);
     snprintf(load->outcome + used, sizeof load->outcome - used, "%s%s", used ? " / " : "", text);
 }
@@ -170,6 +173,7 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
                                   const void **use)
 {
     *use = image;
+    shim_announce();   /* a CUDA image is being loaded */
     const struct ss_config *cfg = shim_config();
     if (cfg->mode == SS_MODE_OFF)
         return NULL;

@@ -87,8 +87,10 @@ static void *lookup_and_wrap(shim_dlsym_fn next, void *handle, const char *name)
     if (found && !shim_mode_is(SS_MODE_OFF)) {
         if (is_python_init(name))
             answer = shim_repair_wrap_init(handle, name, found);
-        else
+        else {
+            shim_announce();   /* a driver entry point was resolved */
             answer = shim_wrapper_for(found);
+        }
     }
     in_hook = 0;
     return answer;

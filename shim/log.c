@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,10 +22,36 @@
  * only. */
 static atomic_int log_level = SS_LOG_ERROR;
 
+/* The log file is opened at the first line, not at start-up: a process
+ * that has nothing to say must not even create the file. */
+static const char *log_path;   /* cfg->log (the config lives as long as the process) */
+enum { LOG_NOT_OPENED, LOG_OPENING, LOG_OPENED };
+static atomic_int log_state = LOG_NOT_OPENED;
+
 void shim_log_open(const struct ss_config *cfg)
 {
     atomic_store(&log_level, (int)cfg->log_level);
-    shim_logfd_open(cfg->log);
+    log_path = cfg->log;
+}
+
+static int log_is_a_file(void)
+{
+    return log_path && log_path[0] && strcmp(log_path, "stderr") != 0;
+}
+
+static void open_log_once(void)
+{
+    if (atomic_load(&log_state) == LOG_OPENED)
+        return;
+    int expected = LOG_NOT_OPENED;
+    if (!atomic_compare_exchange_strong(&log_state, &expected, LOG_OPENING)) {
+        /* Another thread is opening it: this line goes to the file too. */
+        while (atomic_load(&log_state) != LOG_OPENED)
+            sched_yield();
+        return;
+    }
+    shim_logfd_open(log_path);
+    atomic_store(&log_state, LOG_OPENED);
 }
 
 /* getpid() is a system call; diagnose mode logs every launch, so the pid is
@@ -44,6 +71,9 @@ static int current_pid(void)
 static void forget_pid_in_child(void)
 {
     atomic_store(&cached_pid, 0);
+    /* An open cut short by the fork (another thread) is tried again. */
+    if (atomic_load(&log_state) == LOG_OPENING)
+        atomic_store(&log_state, LOG_NOT_OPENED);
 }
 
 __attribute__((constructor)) static void log_register_fork_handler(void)
@@ -69,10 +99,10 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message (control bytes escaped), newline: one write(). */
-static void write_message(const char *text, size_t text_len)
+/* Prefix, message (control bytes escaped), newline, into line
+ * (LOG_LINE_MAX bytes); returns the length. */
+static size_t format_line(char *line, const char *text, size_t text_len)
 {
-    char line[LOG_LINE_MAX];
     size_t prefix = put_prefix(line);
     /* Leave room for the newline; a longer message is cut. */
     size_t room = sizeof line - prefix - 1;
@@ -82,6 +112,15 @@ static void write_message(const char *text, size_t text_len)
      * control bytes must not split the line or drive a terminal. */
     size_t len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
     line[len++] = '\n';
+    return len;
+}
+
+/* One line, one write(). */
+static void write_message(const char *text, size_t text_len)
+{
+    char line[LOG_LINE_MAX];
+    size_t len = format_line(line, text, text_len);
+    open_log_once();
     shim_logfd_write(line, len);
 }
 
@@ -109,5 +148,20 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     if (n > 0)
         len = (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
     write_message(message, len);
+    errno = saved_errno;
+}
+
+void shim_log_console_too(enum ss_log_level level, const char *text)
+{
+    int saved_errno = errno;
+    if (shim_log_enabled(level)) {
+        size_t text_len = strlen(text);
+        write_message(text, text_len);
+        /* The log is a file: a person at the console must still see this. */
+        if (log_is_a_file()) {
+            char line[LOG_LINE_MAX];
+            shim_logfd_write_stderr(line, format_line(line, text, text_len));
+        }
+    }
     errno = saved_errno;
 }

@@ -182,6 +182,17 @@ void shim_logfd_write(const char *line, size_t len)
         write_all(fd, line, len);
 }
 
+void shim_logfd_write_stderr(const char *line, size_t len)
+{
+    struct stat st;
+    if (fstat(2, &st) != 0)
+        return;
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+        write_without_sigpipe(2, line, len);
+    else
+        write_all(2, line, len);
+}
+
 /* A child forked while another thread was reopening starts with the lock
  * free (shim.h: each file that holds a lock resets its own). */
 static void reopen_lock_in_child(void)

@@ -13,4 +13,8 @@ void shim_logfd_open(const char *path);
  * program had then), never killed by SIGPIPE. */
 void shim_logfd_write(const char *line, size_t len);
 
+/* The same line to the program's stderr as it is now, whatever the log is
+ * (config problems when the log is a file), never killed by SIGPIPE. */
+void shim_logfd_write_stderr(const char *line, size_t len);
+
 #endif

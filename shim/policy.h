@@ -17,11 +17,16 @@ const char *shim_bundle_dir(void);
 /* The bundle, opened on the first call (later calls reuse the result).
  * NULL with `why` filled ("no bundle at /x (...)") when unusable. */
 const struct ss_bundle *shim_bundle(char *why, size_t len);
+/* 1 when there is no bundle at all (no MANIFEST): not an error. */
+int shim_bundle_missing(void);
 
 /* ---- log.c ------------------------------------------------------------------ */
 
 /* Open cfg->log (when it is a path) for the lines that follow. */
 void shim_log_open(const struct ss_config *cfg);
+/* A line for the log and, when the log is a file, for stderr too (config
+ * problems: whoever starts the program must see them). */
+void shim_log_console_too(enum ss_log_level level, const char *text);
 
 /* ---- devices.c -------------------------------------------------------------- */
 

@@ -72,6 +72,7 @@ void *shim_wrapper_for(void *fn)
 static void log_request(const char *symbol, int version, cuuint64_t flags, void *real,
                         void *given)
 {
+    shim_announce();   /* a driver entry point was resolved: the shim may speak */
     shim_log(SS_LOG_DEBUG, "cuGetProcAddress %s version %d flags %llu: %s", symbol ? symbol : "",
              version, (unsigned long long)flags,
              !real ? "not found" : real == given ? "driver's own" : "wrapped");

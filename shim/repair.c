@@ -172,6 +172,7 @@ void *shim_repair_wrap_init(void *handle, const char *symbol, void *real)
     const char *module = watched_module(cfg, symbol, real);
     if (!module)
         return real;
+    shim_announce();   /* a watched Python module is being imported */
     if (!cfg->repair) {
         if (first_time_off())
             shim_log(SS_LOG_INFO, "repair off: %s loaded as is", module);

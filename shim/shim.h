@@ -93,6 +93,10 @@ void *shim_real_dlsym(void *handle, const char *name);
 /* The configuration, loaded on first use (config file, environment). */
 const struct ss_config *shim_config(void);
 int shim_mode_is(enum ss_mode mode);
+/* The process touched something the shim is for (a driver entry point
+ * resolved, a CUDA image loaded, a watched Python module imported): write
+ * the start-up line, once.  Until then the shim writes nothing. */
+void shim_announce(void);
 
 void shim_log(enum ss_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

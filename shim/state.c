@@ -19,6 +19,7 @@
 
 #include "plan.h"
 #include "policy.h"
+#include "report_once.h"
 #include "trust.h"
 
 enum { CONFIG_NOT_LOADED, CONFIG_LOADING, CONFIG_READY };
@@ -40,30 +41,36 @@ static char libdir[PATH_MAX];
 static char bundle_dir[PATH_MAX + 64];
 static char default_bundle_dir[PATH_MAX + 64];
 
-/* Problems in the config file, kept until the log can take them. */
+/* Problems in the config file, kept until the log can take them, and the
+ * hash of all of them (report_once.h). */
 #define PENDING_MAX 8
 static struct {
-    char lines[PENDING_MAX][320];
+    char lines[PENDING_MAX][SS_PROBLEM_LINE_MAX];
     int count, dropped;
-} pending;
+    uint64_t hash;
+} pending = { .hash = SS_REPORT_HASH_START };
+
+/* The start-up line is written once, at the first event (shim_announce). */
+static atomic_int announced;
 
 static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
 static int bundle_tried;
 static int bundle_usable;
+static int bundle_missing;
 static struct ss_bundle bundle;
 static char bundle_why[PATH_MAX + 512];
 
 static void keep_config_problem(void *ctx, const char *file, int line, const char *message)
 {
+    (void)ctx;
+    char text[sizeof pending.lines[0]];
+    ss_problem_line(text, sizeof text, file, line, message);
+    pending.hash = ss_report_hash_add(pending.hash, text);
     if (pending.count >= PENDING_MAX) {
         pending.dropped++;
         return;
     }
-    char *out = pending.lines[pending.count++];
-    if (line > 0)
-        snprintf(out, sizeof pending.lines[0], "%s:%d: %s", file ? file : "?", line, message);
-    else
-        snprintf(out, sizeof pending.lines[0], "%s: %s", file ? file : "?", message);
+    memcpy(pending.lines[pending.count++], text, sizeof text);
 }
 
 static const char *plain_getenv(const char *name)
@@ -100,13 +107,34 @@ static void load_config(void)
     shim_log_open(&config);
 }
 
-static void log_config_problems(void)
+/* Once per process tree (report_once.h): the first process reports and
+ * marks its environment, so its children - which inherit it - do not.
+ * A setuid/setgid program reads no environment and writes none: it reports. */
+static void report_config_problems(void)
 {
-    for (int i = 0; i < pending.count; i++)
-        shim_log(SS_LOG_WARN, "config: %s", pending.lines[i]);
-    if (pending.dropped)
-        shim_log(SS_LOG_WARN, "config: %d more problems not shown", pending.dropped);
+    if (pending.count == 0 && pending.dropped == 0)
+        return;
+    char marker[17];
+    ss_report_marker(pending.hash, marker);
+    if (!trust.secure) {
+        const char *seen = getenv(SS_REPORTED_ENV);
+        if (seen && strcmp(seen, marker) == 0) {
+            pending.count = pending.dropped = 0;
+            return;
+        }
+    }
+    char line[SS_PROBLEM_LINE_MAX + 64];
+    for (int i = 0; i < pending.count; i++) {
+        snprintf(line, sizeof line, "config: %s", pending.lines[i]);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
+    if (pending.dropped) {
+        snprintf(line, sizeof line, "config: %d more problems not shown", pending.dropped);
+        shim_log_console_too(SS_LOG_WARN, line);
+    }
     pending.count = pending.dropped = 0;
+    if (!trust.secure)
+        setenv(SS_REPORTED_ENV, marker, 1);
 }
 
 const struct ss_config *shim_config(void)
@@ -121,7 +149,6 @@ const struct ss_config *shim_config(void)
         load_config();
         atomic_store_explicit(&config_state, CONFIG_READY, memory_order_release);
         loading_on_this_thread = 0;
-        log_config_problems();
         return &config;
     }
     /* Another thread is loading: it only reads a small file, so wait. */
@@ -158,8 +185,10 @@ static void report_bundle_problem(void *ctx, const char *file, int line, const c
 static void open_bundle(void)
 {
     const char *dir = shim_bundle_dir();
+    /* No bundle at all is the normal case of an install without one: the
+     * decision that follows says so at debug level only. */
     if (ss_plan_open_bundle(dir, &bundle, &trust, report_bundle_problem, NULL, bundle_why,
-                            sizeof bundle_why) != 0)
+                            sizeof bundle_why, &bundle_missing) != 0)
         return;
     bundle_usable = 1;
     shim_log(SS_LOG_DEBUG, "bundle %s opened: %s, %zu files, %zu hotfix files", dir,
@@ -167,8 +196,7 @@ static void open_bundle(void)
              bundle.nhotfixes);
 }
 
-/* The configured bundle, or NULL (the reason in bundle_why). */
-static const struct ss_bundle *configured_bundle(void)
+static void try_bundle_once(void)
 {
     pthread_mutex_lock(&bundle_lock);
     if (!bundle_tried) {
@@ -176,16 +204,22 @@ static const struct ss_bundle *configured_bundle(void)
         open_bundle();
     }
     pthread_mutex_unlock(&bundle_lock);
-    /* Written once under the lock above and never again. */
-    return bundle_usable ? &bundle : NULL;
+}
+
+int shim_bundle_missing(void)
+{
+    try_bundle_once();
+    return bundle_missing;
 }
 
 const struct ss_bundle *shim_bundle(char *why, size_t len)
 {
-    const struct ss_bundle *b = configured_bundle();
-    if (!b)
-        snprintf(why, len, "%s", bundle_why);
-    return b;
+    try_bundle_once();
+    /* Written once under the lock above and never again. */
+    if (bundle_usable)
+        return &bundle;
+    snprintf(why, len, "%s", bundle_why);
+    return NULL;
 }
 
 /* Hotfix lines come from the configured bundle and, when `bundle` names
@@ -198,12 +232,14 @@ static int default_usable;
 
 static void open_default_bundle(void)
 {
-    struct ss_error err = { 0 };
+    char why[PATH_MAX + 512];
     if (strcmp(default_bundle_dir, bundle_dir) == 0)
         return;
-    if (ss_bundle_open_trusted(default_bundle_dir, &default_bundle, &trust, report_bundle_problem,
-                               NULL, &err) != 0)
-        return;   /* no installed bundle: nothing to add, nothing to say */
+    /* No installed bundle, or a broken one: nothing to add (its problems
+     * are logged like the configured bundle's). */
+    if (ss_plan_open_bundle(default_bundle_dir, &default_bundle, &trust, report_bundle_problem,
+                            NULL, why, sizeof why, NULL) != 0)
+        return;
     default_usable = default_bundle.nhotfixes > 0;
     if (default_usable)
         shim_log(SS_LOG_DEBUG, "hotfix lines also from the installed bundle %s (%s)",
@@ -216,15 +252,16 @@ static void open_default_bundle(void)
 size_t shim_hotfix_bundles(const struct ss_bundle **out, size_t max)
 {
     size_t n = 0;
-    const struct ss_bundle *configured = configured_bundle();
+    try_bundle_once();
     pthread_mutex_lock(&bundle_lock);
     if (!default_tried) {
         default_tried = 1;
         open_default_bundle();
     }
     pthread_mutex_unlock(&bundle_lock);
-    if (configured && configured->nhotfixes > 0 && n < max)
-        out[n++] = configured;
+    /* Both written once under the lock above and never again. */
+    if (bundle_usable && bundle.nhotfixes > 0 && n < max)
+        out[n++] = &bundle;
     if (default_usable && n < max)
         out[n++] = &default_bundle;
     return n;
@@ -241,15 +278,31 @@ static void after_fork_in_child(void)
     }
 }
 
-__attribute__((constructor)) static void shim_state_start(void)
+void shim_announce(void)
 {
+    if (atomic_load_explicit(&announced, memory_order_relaxed) ||
+        atomic_exchange(&announced, 1))
+        return;
     const struct ss_config *cfg = shim_config();
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     if (cfg->mode == SS_MODE_OFF) {
-        shim_log(SS_LOG_INFO, "mode off: passing everything through");
+        shim_log(SS_LOG_DEBUG, "mode off: passing everything through");
         return;
     }
     shim_log(SS_LOG_INFO, "mode=%s%s config=%s bundle=%s", ss_mode_name(cfg->mode),
              cfg->dry_run ? " (dry run)" : "", cfg->source ? cfg->source : "(defaults)",
              bundle_dir);
+}
+
+/* Nothing is written here for a healthy config: a process that never
+ * touches CUDA or a watched module stays silent (shim_announce). */
+__attribute__((constructor)) static void shim_state_start(void)
+{
+    const struct ss_config *cfg = shim_config();
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    report_config_problems();
+    /* Mode off wraps nothing, so no event would ever come: its one line
+     * (debug level only) is written now.  At debug level every process
+     * says at once that it loaded the library. */
+    if (cfg->mode == SS_MODE_OFF || cfg->log_level >= SS_LOG_DEBUG)
+        shim_announce();
 }

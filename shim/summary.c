@@ -179,6 +179,12 @@ __attribute__((destructor)) static void shim_summary_at_exit(void)
                  total, watched, total - watched);
         return;
     }
+    /* A process that loaded no CUDA code has nothing to summarize, and a
+     * launcher's helpers must not get a line each. */
+    unsigned long total, watched;
+    shim_images_seen(&total, &watched);
+    if (total == 0)
+        return;
     struct summary_ctx c = { 0 };
     c.devices_known = shim_devices_cached(&c.devices) == 0;
     shim_registry_walk(print_summary, &c);

@@ -91,7 +91,21 @@ static size_t kernels_compared(const struct abi_result *result, const struct ss_
 
 static void abi_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim abi ORIGINAL REPLACEMENT [--sm 90[,120]]\n");
+    fprintf(out,
+            "usage: sageshim abi ORIGINAL REPLACEMENT [--sm LIST]\n"
+            "May REPLACEMENT's kernels stand in for ORIGINAL's?  Compares every kernel's\n"
+            "parameters and launch limits, per architecture.  Exit 0: compatible; 1: not.\n"
+            "\n"
+            "arguments and options:\n"
+            "  ORIGINAL      the extension module (.so), fatbin or cubin as installed\n"
+            "  REPLACEMENT   the corrected build's file (e.g. a bundle's .fatbin)\n"
+            "  --sm LIST     only these architectures: 90, 9.0, sm_90 or sm_90a, comma-\n"
+            "                separated (default: every architecture of ORIGINAL)\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "example:\n"
+            "  sageshim abi site-packages/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so "
+            "\\\n      /opt/sageshim/kernels/_qattn_sm90.fatbin --sm 90\n");
 }
 
 int cmd_abi(int argc, char **argv)

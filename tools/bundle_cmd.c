@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
 
 struct bundle_options {
     const char *from, *out, *label;
+    int force;               /* replace the bundle already in --out */
     unsigned sms[SS_MAX_ARCHS];
     size_t nsms;             /* 0: every architecture */
 };
@@ -27,8 +30,25 @@ struct bundle_piece {
 
 static void bundle_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim bundle --from PATH --out DIR [--label TEXT] [--sm 90,120]\n"
-                 "  PATH: a package directory, an extension module (.so) or a wheel (.whl)\n");
+    fprintf(out,
+            "usage: sageshim bundle --from PATH --out DIR [--label TEXT] [--sm LIST] [--force]\n"
+            "Build a bundle (MANIFEST + one .fatbin per extension module) from the CUDA code of\n"
+            "a SageAttention build, for `bundle =` in sageshim.conf.\n"
+            "\n"
+            "options:\n"
+            "  --from PATH   a package directory, an extension module (.so) or a wheel (.whl)\n"
+            "  --out DIR     the bundle directory to create (absolute paths suit sageshim.conf)\n"
+            "  --label TEXT  one line naming the source, shown in the log (default: unknown)\n"
+            "  --sm LIST     keep only these architectures: 90, 9.0, sm_90 or sm_90a, comma-\n"
+            "                separated (default: every architecture present)\n"
+            "  --force       DIR already holds a bundle: replace it (its MANIFEST and .fatbin\n"
+            "                files are removed first, so nothing stale remains)\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "example:\n"
+            "  sageshim bundle --from ~/src/SageAttention/build/lib.linux-x86_64-cpython-312/"
+            "sageattention \\\n"
+            "      --out /opt/sageshim/kernels-68de379 --label 68de379 --sm 90,120\n");
 }
 
 static int wanted(const struct bundle_options *o, const struct ss_entry *e)
@@ -193,6 +213,10 @@ static int parse_options(int argc, char **argv, struct bundle_options *o)
             bundle_usage(stdout);
             return 1;
         }
+        if (strcmp(arg, "--force") == 0) {
+            o->force = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "sageshim bundle: %s: unknown option or missing value\n", arg);
             return -1;
@@ -249,6 +273,65 @@ static int check_coverage(const struct bundle_options *o, const struct bundle_pi
         ok = 0;
     }
     return ok;
+}
+
+/* A bundle's own files: what --force may remove. */
+static int is_bundle_file(const char *name)
+{
+    size_t n = strlen(name);
+    return strcmp(name, "MANIFEST") == 0 || (n > 7 && strcmp(name + n - 7, ".fatbin") == 0);
+}
+
+/* --out must not exist, be empty, or (with --force) hold only a bundle,
+ * which is then removed: a rebuilt bundle keeps no stale fatbin, and
+ * nothing else in a mistyped directory is ever deleted. */
+static int prepare_out(const struct bundle_options *o)
+{
+    struct stat st;
+    if (stat(o->out, &st) != 0)
+        return 0;
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "sageshim bundle: --out %s exists and is not a directory\n", o->out);
+        return -1;
+    }
+    DIR *d = opendir(o->out);
+    if (!d) {
+        fprintf(stderr, "sageshim bundle: cannot read %s: %s\n", o->out, strerror(errno));
+        return -1;
+    }
+    int entries = 0, foreign = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        entries++;
+        if (!is_bundle_file(e->d_name) && !foreign++)
+            fprintf(stderr, "sageshim bundle: %s holds %s, which is not part of a bundle; "
+                            "choose another --out (nothing was removed)\n", o->out, e->d_name);
+    }
+    if (foreign || entries == 0 || !o->force) {
+        closedir(d);
+        if (!foreign && entries)
+            fprintf(stderr, "sageshim bundle: %s already holds a bundle; pass --force to "
+                            "replace it\n", o->out);
+        return foreign || entries ? -1 : 0;
+    }
+    rewinddir(d);
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_bundle_file(e->d_name))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", o->out, e->d_name);
+        if (unlink(path) != 0) {
+            fprintf(stderr, "sageshim bundle: cannot remove %s: %s\n", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rc == 0)
+        printf("replacing the bundle in %s\n", o->out);
+    return rc;
 }
 
 static int write_bundle(const struct bundle_options *o, struct bundle_piece *pieces,
@@ -314,6 +397,11 @@ int cmd_bundle(int argc, char **argv)
         free_modules(&modules);
         return EXIT_UNREADABLE;
     }
+    if (modules.count == 0) {
+        fprintf(stderr, "sageshim bundle: no extension modules (*.so) found in %s\n", o.from);
+        free_modules(&modules);
+        return EXIT_PROBLEM;
+    }
     struct bundle_piece *pieces = calloc(modules.count ? modules.count : 1, sizeof *pieces);
     if (!pieces) {
         free_modules(&modules);
@@ -350,6 +438,8 @@ int cmd_bundle(int argc, char **argv)
         ss_image_free(&image);
     }
     if (status == EXIT_HEALTHY && !check_coverage(&o, pieces, npieces))
+        status = EXIT_PROBLEM;
+    if (status == EXIT_HEALTHY && prepare_out(&o) < 0)
         status = EXIT_PROBLEM;
     if (status == EXIT_HEALTHY && write_bundle(&o, pieces, npieces) < 0)
         status = EXIT_PROBLEM;

@@ -3,18 +3,26 @@
  * install (its modules, their compatibility with the bundle, and the
  * shadowed-op defect of its Python dispatch). */
 #include "tools.h"
+#include "options.h"
+#include "pyfind.h"
 
 #include <cuda.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Counts problems and prints each one where it is found. */
+/* Counts problems and prints each one where it is found; `repaired` counts
+ * defects present in the install that the preload library repairs at run
+ * time (not problems: doctor then exits 0 and says so). */
 struct findings {
     int problems;
+    int repaired;
 };
 
 static void problem(struct findings *f, const char *fmt, ...)
@@ -139,11 +147,13 @@ static void report_config(struct findings *f, const char *libdir, struct ss_conf
     for (size_t i = 0; i < cfg->narchs && used < sizeof archs; i++)
         used += (size_t)snprintf(archs + used, sizeof archs - used, "%s%u", i ? "," : "",
                                  cfg->archs[i]);
-    printf("  mode %s%s, archs %s, repair %s, bundle %s, log %s\n", ss_mode_name(cfg->mode),
-           cfg->dry_run ? " (dry run)" : "", archs[0] ? archs : "none",
-           cfg->repair ? "on" : "off",
+    printf("  mode %s%s, archs %s, repair %s, hotfix %s, bundle %s, log %s\n",
+           ss_mode_name(cfg->mode), cfg->dry_run ? " (dry run)" : "", archs[0] ? archs : "none",
+           cfg->repair ? "on" : "off", cfg->hotfix ? "on" : "off",
            cfg->bundle && cfg->bundle[0] ? cfg->bundle : "(the installed one)",
            cfg->log ? cfg->log : "stderr");
+    /* Values that parse but cannot work (relative paths, empty lists, ...). */
+    ss_config_check(cfg, diag_as_problem, f);
 }
 
 /* ---- bundle ---------------------------------------------------------- */
@@ -172,6 +182,16 @@ static int report_bundle(struct findings *f, const struct ss_config *cfg, const 
     struct ss_error err;
     struct findings *sink = cfg->mode == SS_MODE_REDIRECT ? f : NULL;
     struct findings ignored = { 0 };
+    /* No bundle at all is a normal install: the repair needs none, and the
+     * original kernels run where nothing would be redirected. */
+    char manifest[PATH_MAX + 80];
+    struct stat st;
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir);
+    if (stat(manifest, &st) != 0 && errno == ENOENT) {
+        printf("  note: no bundle at %s: watched modules keep their original kernels "
+               "(the repair needs no bundle)\n", dir);
+        return 0;
+    }
     if (ss_bundle_open(dir, b, diag_as_problem, sink ? sink : &ignored, &err) < 0) {
         char text[320];
         ss_error_format(&err, text, sizeof text);
@@ -195,21 +215,6 @@ static int report_bundle(struct findings *f, const struct ss_config *cfg, const 
 }
 
 /* ---- SageAttention --------------------------------------------------- */
-
-/* Ask python3 where the installed package is; 0 when it is not there. */
-static int locate_sageattention(char *path, size_t len)
-{
-    FILE *p = popen("python3 -c 'import sageattention,os;"
-                    "print(os.path.dirname(sageattention.__file__))' 2>/dev/null", "r");
-    if (!p)
-        return 0;
-    int got = fgets(path, (int)len, p) != NULL;
-    int status = pclose(p);
-    if (!got || status != 0)
-        return 0;
-    path[strcspn(path, "\n")] = '\0';
-    return path[0] != '\0';
-}
 
 /* "sm_90a, compute_90a": each architecture of the module once, in the order
  * of first appearance (every container of a multi-file module repeats them). */
@@ -247,6 +252,31 @@ static void check_module(const struct ext_module *mod)
     ss_image_free(&image);
 }
 
+/* The shadowed op found: repaired at run time when the preload library's
+ * repair is on (a defect, not a problem), a problem with its remedy when not. */
+static void shadowed_op(struct findings *f, const struct ss_config *cfg, const char *path,
+                        const char *name, int first, int again)
+{
+    int repaired = cfg->repair && cfg->mode != SS_MODE_OFF;
+    const char *what = "the second definition (the register_fake) replaces the custom op, so "
+                       "without the repair this path launches no attention kernel and returns "
+                       "garbage";
+    if (repaired) {
+        printf("  defect: %s: `def %s` at line %d is defined again at line %d: %s\n", path,
+               name, first, again, what);
+        printf("  repaired at run time: repair = on restores the op in every program started "
+               "with `sageshim run` (or with libsageshim.so in LD_PRELOAD); no bundle needed\n");
+        f->repaired++;
+        return;
+    }
+    problem(f, "%s: `def %s` at line %d is defined again at line %d: %s", path, name, first,
+            again, what);
+    printf("  remedy: set repair = on in sageshim.conf (now %s%s) and start programs with "
+           "`sageshim run`, or install SageAttention from a commit >= d970424 "
+           "(e.g. pip install git+https://github.com/thu-ml/SageAttention@d1a57a5)\n",
+           cfg->repair ? "on" : "off", cfg->mode == SS_MODE_OFF ? ", but mode = off" : "");
+}
+
 /* The shadowed-op defect: a top-level `def NAME` appearing twice in a
  * *_compile.py, so the register_fake function replaces the custom op. */
 static int scan_dispatch_file(struct findings *f, const char *path, const struct ss_config *cfg)
@@ -280,10 +310,7 @@ static int scan_dispatch_file(struct findings *f, const char *path, const struct
             for (size_t d = 0; d < ndefs && name_len; d++) {
                 if (strcmp(defs[d].name, name) != 0)
                     continue;
-                problem(f, "%s: `def %s` at line %d is defined again at line %d: the second "
-                           "definition (the register_fake) replaces the custom op, so this "
-                           "path launches no attention kernel and returns garbage",
-                        path, name, defs[d].line, line);
+                shadowed_op(f, cfg, path, name, defs[d].line, line);
                 shadowed = 1;
             }
             if (name_len && ndefs < MAX_DEFS) {
@@ -293,29 +320,52 @@ static int scan_dispatch_file(struct findings *f, const char *path, const struct
         }
         at = end + 1;
     }
-    if (shadowed)
-        printf("  remedy: keep repair = on in sageshim.conf (now %s) and start programs with "
-               "`sageshim run`, or pip install SageAttention from a commit >= d970424 "
-               "(e.g. git+https://github.com/thu-ml/SageAttention@d1a57a5)\n",
-               cfg->repair ? "on" : "OFF");
-    else
+    if (!shadowed)
         printf("    %s: no shadowed names\n", path);
     free(defs);
     free(bytes);
     return shadowed;
 }
 
-static void report_sageattention(struct findings *f, const char *given, const struct ss_config *cfg,
-                                 const char *libdir)
+/* Where the package is: the directory given, else asked of the Python that
+ * ComfyUI would run (pyfind.h).  Returns 0 with the path, -1 when none. */
+static int find_sageattention(struct findings *f, const char *python_given, char *path,
+                              size_t len)
+{
+    char python[PATH_MAX], how[PATH_MAX + 64], why[1200], cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, ".");
+    py_choose(python_given, cwd, python, sizeof python, how, sizeof how);
+    printf("  python: %s (%s)\n", python, how);
+    int r = py_locate(python, path, len, why, sizeof why);
+    if (r < 0) {
+        if (python_given)
+            problem(f, "%s", why);
+        else
+            printf("  %s (pass --python PATH or the package directory)\n", why);
+        return -1;
+    }
+    if (r > 0) {
+        printf("  %s (pass --python PATH or the package directory)\n", why);
+        return -1;
+    }
+    if (py_try_import(python, why, sizeof why) != 0)
+        problem(f, "sageattention is installed at %s but `import sageattention` fails in %s: %s",
+                path, python, why);
+    else
+        printf("  imports cleanly\n");
+    return 0;
+}
+
+static void report_sageattention(struct findings *f, const char *given, const char *python,
+                                 const struct ss_config *cfg, const char *libdir)
 {
     printf("SageAttention\n");
     char located[PATH_MAX];
     const char *path = given;
     if (!path) {
-        if (!locate_sageattention(located, sizeof located)) {
-            printf("  not importable by python3 (pass its directory: sageshim doctor PATH)\n");
+        if (find_sageattention(f, python, located, sizeof located) < 0)
             return;
-        }
         path = located;
     }
     printf("  %s\n", path);
@@ -347,29 +397,63 @@ static void report_sageattention(struct findings *f, const char *given, const st
     free_paths(files, nfiles);
 }
 
-static void report_known_defects(void)
+static void report_limits(const struct ss_config *cfg)
 {
-    printf("Known upstream defects that neither the redirect nor the repair fixes\n"
-           "  sm_120: noise above about 160k tokens (32-bit offsets; thu-ml #386-#388)\n"
+    printf("What sageshim cannot fix\n"
+           "  Q and K quantized by SageAttention's Triton kernels fail loudly past 2^31 "
+           "elements\n"
+           "    (an exception, not silent corruption): sageshim does not change Triton code\n"
            "  NaN for short or non-block-multiple lengths (uninitialized shared memory)\n"
            "  every launch on the legacy default stream\n");
+    printf("Long sequences (32-bit offsets in the _fused kernels, thu-ml #388): %s\n",
+           cfg->hotfix ? "fixed by the hotfix where the bundle carries it (hotfix = on)"
+                       : "NOT fixed: hotfix = off");
+}
+
+static void doctor_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sageshim doctor [--python PATH] [SAGEATTENTION_DIR]\n"
+            "Check the preload library, the configuration, the GPUs, the bundle and the\n"
+            "SageAttention install.  Exit 0: healthy, or defects present that are repaired\n"
+            "at run time (the last line says which); 1: problems found; 2: usage error.\n"
+            "\n"
+            "options:\n"
+            "  --python PATH       the Python interpreter whose SageAttention to inspect\n"
+            "                      (default: ComfyUI's python_embeded/, venv/ or .venv/ in\n"
+            "                      this folder or the one above, else python3)\n"
+            "  SAGEATTENTION_DIR   inspect this package directory instead of asking Python\n"
+            "  -h, --help          this text\n"
+            "\n"
+            "example:\n"
+            "  cd ~/ComfyUI && sageshim doctor\n"
+            "  sageshim doctor --python ~/ComfyUI/venv/bin/python\n");
 }
 
 int cmd_doctor(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *python = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: sageshim doctor [SAGEATTENTION_DIR]\n");
+            doctor_usage(stdout);
             return EXIT_HEALTHY;
         }
+        if (strcmp(argv[i], "--python") == 0) {
+            if (i + 1 >= argc || argv[i + 1][0] == '-') {
+                fprintf(stderr, "sageshim doctor: --python needs the interpreter's path\n");
+                return EXIT_UNREADABLE;
+            }
+            python = argv[++i];
+            continue;
+        }
         if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: sageshim doctor [SAGEATTENTION_DIR]\n");
+            fprintf(stderr, "sageshim doctor: unexpected argument '%s'\n", argv[i]);
+            doctor_usage(stderr);
             return EXIT_UNREADABLE;
         }
         path = argv[i];
     }
-    struct findings f = { 0 };
+    struct findings f = { 0, 0 };
     struct ss_config cfg;
     struct ss_bundle bundle;
     memset(&bundle, 0, sizeof bundle);
@@ -379,11 +463,15 @@ int cmd_doctor(int argc, char **argv)
     report_config(&f, libdir, &cfg);
     report_gpus(&cfg);
     int have_bundle = report_bundle(&f, &cfg, libdir, &bundle);
-    report_sageattention(&f, path, &cfg, libdir);
-    report_known_defects();
+    report_sageattention(&f, path, python, &cfg, libdir);
+    report_limits(&cfg);
 
+    /* Three answers: problems; defects repaired at run time; healthy. */
     if (f.problems)
         printf("doctor: %d problem%s found\n", f.problems, f.problems == 1 ? "" : "s");
+    else if (f.repaired)
+        printf("doctor: healthy: SageAttention's shadowed sm90 op is present and repaired at "
+               "run time (repair = on); nothing to do\n");
     else
         printf("doctor: healthy\n");
     if (have_bundle)

@@ -97,7 +97,7 @@ static int hotfix_offered(struct plan_bundles *pb, const char *path)
     return 0;
 }
 
-static void print_line(void *ctx, const char *text)
+static void print_line(void *ctx, enum ss_plan_line kind, const char *text)
 {
     printf("      %s\n", text);
 }
@@ -187,11 +187,12 @@ int doctor_print_plans(const struct ss_config *cfg, const char *libdir,
     ss_default_bundle_dir(libdir, installed, sizeof installed);
     snprintf(dir, sizeof dir, "%s", cfg->bundle && cfg->bundle[0] ? cfg->bundle : installed);
     pb.configured_ok =
-        ss_plan_open_bundle(dir, &pb.configured, NULL, NULL, NULL, pb.why, sizeof pb.why) == 0;
+        ss_plan_open_bundle(dir, &pb.configured, NULL, NULL, NULL, pb.why, sizeof pb.why,
+                            NULL) == 0;
     char ignored[PATH_MAX + 512];
     pb.installed_ok = strcmp(dir, installed) != 0 &&
                       ss_plan_open_bundle(installed, &pb.installed, NULL, NULL, NULL, ignored,
-                                          sizeof ignored) == 0;
+                                          sizeof ignored, NULL) == 0;
 
     unsigned devices[SS_PLAN_MAX_DEVICES];
     size_t ndevices = driver_devices(devices, SS_PLAN_MAX_DEVICES);

@@ -223,7 +223,19 @@ static void write_image_json(struct json_writer *w, const char *path,
 
 static void inspect_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim inspect [--json] FILE|BUNDLE_DIR...\n");
+    fprintf(out,
+            "usage: sageshim inspect [--json] FILE|BUNDLE_DIR...\n"
+            "List the fatbin containers, entries (architecture, ELF or PTX) and kernels of\n"
+            "extension modules, fatbins, cubins, wheels or package directories; for a\n"
+            "bundle directory (with a MANIFEST), its lines and the kernels each hotfix covers.\n"
+            "\n"
+            "options:\n"
+            "  --json        one JSON document instead of text\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "example:\n"
+            "  sageshim inspect site-packages/sageattention/_qattn_sm90*.so\n"
+            "  sageshim inspect /usr/local/share/sageshim/kernels\n");
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -272,9 +284,11 @@ int cmd_inspect(int argc, char **argv)
         const char *path = argv[i];
         if (strcmp(path, "--json") == 0)
             continue;
-        /* A directory: a bundle (its MANIFEST, hotfixes and what they cover). */
+        /* A bundle directory: its MANIFEST, hotfixes and what they cover. */
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char manifest[4200];
+        snprintf(manifest, sizeof manifest, "%s/MANIFEST", path);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && stat(manifest, &st) == 0) {
             int s = inspect_bundle(path, as_json ? &w : NULL);
             if (s > status)
                 status = s;

@@ -1,5 +1,6 @@
 /* main.c: `sageshim COMMAND ...` - dispatch to the subcommands. */
 #include "tools.h"
+#include "version.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static const struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim COMMAND [ARGS...]\n\ncommands:\n");
+    fprintf(out, "usage: sageshim COMMAND [ARGS...]\n       sageshim --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`sageshim COMMAND --help` for each; man sageshim for details.\n");
@@ -34,6 +35,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
         || strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return EXIT_HEALTHY;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("sageshim %s\n", SAGESHIM_VERSION);
         return EXIT_HEALTHY;
     }
     ss_decompress_set_command_budget(COMMAND_DECOMPRESS_BUDGET);

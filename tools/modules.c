@@ -192,6 +192,11 @@ int collect_modules(const char *path, struct ext_module_list *list, struct ss_er
         free(bytes);
         return rc;
     }
+    size_t plen = strlen(path);
+    if (plen > 4 && strcmp(path + plen - 4, ".whl") == 0) {
+        free(bytes);
+        return ss_fail_nooffset(err, "not a zip archive (a .whl wheel is one)");
+    }
     if (list_add(list, module_name(path), strdup(path), bytes, len) < 0)
         return ss_fail_nooffset(err, "out of memory");
     return 0;

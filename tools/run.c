@@ -3,9 +3,12 @@
  * replaces this process (exec), so its arguments, exit status and signals
  * are its own. */
 #include "tools.h"
+#include "options.h"
+#include "report_once.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +16,20 @@
 
 static void run_usage(FILE *out)
 {
-    fprintf(out, "usage: sageshim run [--mode redirect|diagnose|off] [--log FILE] "
-                 "[--conf FILE] -- CMD [ARGS...]\n");
+    fprintf(out,
+            "usage: sageshim run [OPTIONS] [--] CMD [ARGS...]\n"
+            "Run CMD (and every process it starts) with libsageshim.so preloaded.\n"
+            "Problems in the configuration are printed here, once, before CMD starts.\n"
+            "\n"
+            "options:\n"
+            "  --mode MODE   redirect, diagnose or off for this run (SAGESHIM_MODE)\n"
+            "  --log FILE    write the shim's lines to FILE instead of stderr (SAGESHIM_LOG)\n"
+            "  --conf FILE   use this sageshim.conf (SAGESHIM_CONF)\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "example:\n"
+            "  sageshim run -- ./run_nvidia_gpu.sh\n"
+            "  sageshim run --mode diagnose --log /tmp/sageshim.log -- python main.py\n");
 }
 
 /* 1 when `list` (LD_PRELOAD: separated by ':' or spaces) already names lib. */
@@ -74,6 +89,57 @@ static int set_path_variable(const char *name, const char *path)
     return rc;
 }
 
+struct run_problems {
+    int count;
+    uint64_t hash;
+};
+
+static void print_problem(void *ctx, const char *file, int line, const char *message)
+{
+    struct run_problems *p = ctx;
+    char text[SS_PROBLEM_LINE_MAX];
+    ss_problem_line(text, sizeof text, file, line, message);
+    fprintf(stderr, "sageshim run: config: %s\n", text);
+    p->hash = ss_report_hash_add(p->hash, text);
+    p->count++;
+}
+
+static void print_check(void *ctx, const char *file, int line, const char *message)
+{
+    (void)ctx;
+    char text[1024];
+    ss_problem_line(text, sizeof text, file, line, message);
+    fprintf(stderr, "sageshim run: config: %s\n", text);
+}
+
+static const char *plain_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+/* Read the configuration the program will read (same environment, same
+ * library directory) and print its problems before the program starts.  The
+ * marker tells the preloaded processes they were reported (report_once.h). */
+static void report_config(const char *lib)
+{
+    char libdir[PATH_MAX];
+    snprintf(libdir, sizeof libdir, "%s", lib);
+    char *slash = strrchr(libdir, '/');
+    if (slash)
+        *slash = '\0';
+    struct run_problems p = { 0, SS_REPORT_HASH_START };
+    struct ss_config cfg;
+    ss_config_load(&cfg, slash ? libdir : NULL, plain_getenv, print_problem, &p);
+    /* Checks the library does not make (relative paths, empty lists). */
+    ss_config_check(&cfg, print_check, NULL);
+    ss_config_free(&cfg);
+    if (p.count) {
+        char marker[17];
+        ss_report_marker(p.hash, marker);
+        setenv(SS_REPORTED_ENV, marker, 1);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *mode = NULL, *log = NULL, *conf = NULL;
@@ -91,7 +157,15 @@ int cmd_run(int argc, char **argv)
         const char **target = strcmp(arg, "--mode") == 0 ? &mode
                             : strcmp(arg, "--log") == 0 ? &log
                             : strcmp(arg, "--conf") == 0 ? &conf : NULL;
-        if (target && i + 1 < argc) {
+        if (target) {
+            /* "--log -- cmd" must not create a log file named "--". */
+            if (i + 1 >= argc || argv[i + 1][0] == '-' || argv[i + 1][0] == '\0') {
+                fprintf(stderr, "sageshim run: %s needs a value%s\n", arg,
+                        i + 1 < argc && argv[i + 1][0] == '-'
+                            ? " (a file whose name starts with '-' is written ./-name)" : "");
+                run_usage(stderr);
+                return EXIT_UNREADABLE;
+            }
             *target = argv[++i];
             continue;
         }
@@ -141,6 +215,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "sageshim run: cannot set the environment: %s\n", strerror(errno));
         return EXIT_UNREADABLE;
     }
+    report_config(lib);
     fflush(NULL);
     execvp(argv[command], argv + command);
     int saved = errno;

@@ -1,5 +1,6 @@
 /* util.c: small helpers shared by the subcommands. */
 #include "tools.h"
+#include "arch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,34 +11,7 @@
 
 int parse_sm_list(const char *text, unsigned *sms, size_t max, size_t *count)
 {
-    *count = 0;
-    const char *p = text;
-    while (*p) {
-        if (strncmp(p, "sm_", 3) == 0)
-            p += 3;
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(p, &end, 10);
-        if (end == p || errno || v < 10 || v > 999)
-            return -1;
-        p = end;
-        /* sm_90a and sm_100f name the same SM number as sm_90 / sm_100. */
-        if (*p == 'a' || *p == 'f')
-            p++;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -1;
-        int seen = 0;
-        for (size_t i = 0; i < *count; i++)
-            seen |= sms[i] == v;
-        if (seen)
-            continue;
-        if (*count == max)
-            return -1;
-        sms[(*count)++] = (unsigned)v;
-    }
-    return *count ? 0 : -1;
+    return ss_parse_arch_list(text, sms, max, count, NULL, 0);
 }
 
 int self_directory(char *buf, size_t len)

@@ -78,7 +78,8 @@ static void run_client(int setgid, struct harness_result *r)
         ck_assert_int_eq(chown(client, 0, NOGROUP), 0);
         ck_assert_int_eq(chmod(client, 02755), 0);
     }
-    const char *env[] = { "SAGESHIM_MODE=off", NULL };
+    /* debug: mode off says so only at that level. */
+    const char *env[] = { "SAGESHIM_MODE=off", "SAGESHIM_LOG_LEVEL=debug", NULL };
     const char *args[] = { absolute(HARNESS_WATCHED_MODULE), HARNESS_KERNEL_SCALE, NULL };
     struct harness_opts opts = { .preload = 0, .env = env };
     ck_assert_int_eq(harness_run_in(client, args, &opts, r), 0);
@@ -101,7 +102,8 @@ START_TEST(setgid_program_ignores_the_environment)
     ck_assert_int_eq(harness_prepare(&r), 0);
     run_client(1, &r);
     ck_assert_msg(harness_count(r.err, "secure execution (setuid/setgid program): "
-                                       "SAGESHIM_CONF, SAGESHIM_MODE, SAGESHIM_LOG ignored") == 1,
+                                       "SAGESHIM_CONF, SAGESHIM_MODE, SAGESHIM_LOG, "
+                                       "SAGESHIM_LOG_LEVEL ignored") == 1,
                   "%s", r.err);
     /* SAGESHIM_MODE=off was not obeyed: the image was redirected. */
     ck_assert_msg(harness_count(r.err, "redirect _qattn_sm90") == 1, "%s", r.err);

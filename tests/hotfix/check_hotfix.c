@@ -232,7 +232,7 @@ START_TEST(mode_off_does_nothing)
     run_client(clients[_i], FUSED_SO, config_for("tests/hotfix/good", "mode = off\n"), on_90,
                NULL, &r);
     expect_untouched(&r);
-    ck_assert_int_eq(harness_count(r.shim_log, "mode off: passing everything through"), 1);
+    ck_assert_msg(r.shim_log[0] == '\0', "%s", r.shim_log);   /* off says nothing */
     harness_free(&r);
 }
 END_TEST

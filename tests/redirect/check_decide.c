@@ -206,7 +206,14 @@ END_TEST
 
 START_TEST(a_missing_bundle_keeps_the_original)
 {
+    /* No bundle installed is not an error: said at debug level only. */
     ck_assert_int_eq(run_probe(conf_with("nowhere", ""), "9.0", watched_image(), out_buf, log_buf),
+                     0);
+    ck_assert_msg(strstr(out_buf, "use=original"), "%s", out_buf);
+    ck_assert_msg(!strstr(log_buf, "keep original") && !strstr(log_buf, "no bundle"), "%s",
+                  log_buf);
+    ck_assert_int_eq(run_probe(conf_with("nowhere", "log_level = debug\n"), "9.0",
+                               watched_image(), out_buf, log_buf),
                      0);
     ck_assert_msg(strstr(out_buf, "use=original"), "%s", out_buf);
     ck_assert_msg(strstr(log_buf, "keep original _qattn_sm90.fatbin (cuModuleLoad): no bundle at "),
@@ -227,8 +234,14 @@ END_TEST
 
 START_TEST(mode_off_decides_nothing)
 {
+    /* Silent at the default level, one line at debug. */
     ck_assert_int_eq(run_probe(conf_with("good", "mode = off\n"), "9.0", watched_image(), out_buf,
                                log_buf),
+                     0);
+    ck_assert_msg(strstr(out_buf, "use=original"), "%s", out_buf);
+    ck_assert_msg(!strstr(log_buf, "sageshim["), "%s", log_buf);
+    ck_assert_int_eq(run_probe(conf_with("good", "mode = off\nlog_level = debug\n"), "9.0",
+                               watched_image(), out_buf, log_buf),
                      0);
     ck_assert_msg(strstr(out_buf, "use=original"), "%s", out_buf);
     ck_assert_msg(strstr(log_buf, "mode off: passing everything through"), "%s", log_buf);

@@ -172,6 +172,14 @@ START_TEST(mode_off_passes_everything_through)
     run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", NULL), env, NULL,
                &r);
     ck_assert_str_eq(load_field(&r, 0, "sha256", got, sizeof got), orig);
+    /* Silent at the default level, once at debug. */
+    ck_assert_str_eq(r.shim_log, "");
+    harness_free(&r);
+    const char *debug_env[] = { "FAKECUDA_DEVICES=9.0", "SAGESHIM_MODE=off",
+                                "SAGESHIM_LOG_LEVEL=debug", NULL };
+    run_client(_i, HARNESS_WATCHED_MODULE, config_for("tests/redirect/bundle", NULL), debug_env,
+               NULL, &r);
+    ck_assert_str_eq(load_field(&r, 0, "sha256", got, sizeof got), orig);
     ck_assert_int_eq(harness_count(r.shim_log, "mode off: passing everything through"), 1);
     ck_assert_int_eq(harness_count(r.shim_log, WATCHED_BASE), 0);
     harness_free(&r);

@@ -95,13 +95,17 @@ START_TEST(from_wheel)
 }
 END_TEST
 
+/* --sm takes every spelling of lib/arch.c: 90, 9.0, sm_90a, compute_90. */
+static const char *const sm_spellings[] = { "90", "9.0", "sm_90a", "compute_90" };
+
 START_TEST(sm_option_keeps_only_that_arch)
 {
     char *tmp = make_temp_dir();
     setenv("T", tmp, 1);
     setenv("EXT", fixture_path("libext.so"), 1);
+    setenv("SM", sm_spellings[_i], 1);
     struct tool_result r = run_shell(
-        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --sm 90 >/dev/null && "
+        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --sm \"$SM\" >/dev/null && "
         "grep '^fatbin' \"$T/b/MANIFEST\" && \"$SAGESHIM\" inspect \"$T/b/libext.fatbin\"");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "archs=90 "));
@@ -146,11 +150,63 @@ START_TEST(input_without_cuda_code_is_refused)
 {
     char *tmp = make_temp_dir();
     setenv("T", tmp, 1);
+    /* No extension module at all: said so, also when --sm names an arch. */
     struct tool_result r = run_shell(
         "mkdir \"$T/pkg\" && echo 'x = 1' > \"$T/pkg/a.py\" && "
-        "\"$SAGESHIM\" bundle --from \"$T/pkg\" --out \"$T/b\"");
+        "\"$SAGESHIM\" bundle --from \"$T/pkg\" --out \"$T/b\" --sm 90");
     ck_assert_int_eq(r.status, 1);
-    ck_assert_ptr_nonnull(strstr(r.err, "no CUDA code"));
+    ck_assert_msg(strstr(r.err, "no extension modules (*.so) found in "), "%s", r.err);
+    ck_assert_ptr_null(strstr(r.err, "sm_90"));
+    tool_result_free(&r);
+    /* An extension module without CUDA code. */
+    r = run_shell("echo 'not elf' > \"$T/pkg/_x.so\" && "
+                  "\"$SAGESHIM\" bundle --from \"$T/pkg\" --out \"$T/b\"");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "no CUDA code"), "%s", r.err);
+    tool_result_free(&r);
+    /* A text file named like a wheel. */
+    r = run_shell("echo hello > \"$T/x.whl\" && "
+                  "\"$SAGESHIM\" bundle --from \"$T/x.whl\" --out \"$T/b\"");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "x.whl: not a zip archive"), "%s", r.err);
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+/* An existing --out is not overwritten silently; --force replaces the
+ * bundle, leaving no stale fatbin; a directory holding other files is
+ * never emptied. */
+START_TEST(existing_out_needs_force_and_keeps_nothing_stale)
+{
+    char *tmp = make_temp_dir();
+    setenv("T", tmp, 1);
+    setenv("EXT", fixture_path("libext.so"), 1);
+    struct tool_result r = run_shell(
+        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --label first >/dev/null && "
+        "echo stale > \"$T/b/old_module.fatbin\" && "
+        "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --label second");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "already holds a bundle; pass --force"), "%s", r.err);
+    tool_result_free(&r);
+    r = run_shell("grep -q 'first' \"$T/b/MANIFEST\"");
+    ck_assert_msg(r.status == 0, "a refused run must leave the bundle as it was");
+    tool_result_free(&r);
+
+    r = run_shell("\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --label second --force "
+                  ">/dev/null && ls \"$T/b\"");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_str_eq(r.out, "MANIFEST\nlibext.fatbin\n");
+    tool_result_free(&r);
+    char *dir = path_in(tmp, "b");
+    assert_bundle_opens(dir, "libext", "second", 4);
+    free(dir);
+
+    r = run_shell("echo keep > \"$T/b/notes.txt\" && "
+                  "\"$SAGESHIM\" bundle --from \"$EXT\" --out \"$T/b\" --force; "
+                  "echo \"status $?\"; ls \"$T/b\"");
+    ck_assert_msg(strstr(r.out, "status 1\nMANIFEST\nlibext.fatbin\nnotes.txt\n"), "%s", r.out);
+    ck_assert_msg(strstr(r.err, "holds notes.txt, which is not part of a bundle"), "%s", r.err);
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -174,9 +230,11 @@ int main(void)
     tcase_add_test(tc, from_extension_module_keeps_every_arch);
     tcase_add_test(tc, from_package_directory_with_label);
     tcase_add_test(tc, from_wheel);
-    tcase_add_test(tc, sm_option_keeps_only_that_arch);
+    tcase_add_loop_test(tc, sm_option_keeps_only_that_arch, 0,
+                        (int)(sizeof sm_spellings / sizeof sm_spellings[0]));
     tcase_add_test(tc, missing_arch_is_refused);
     tcase_add_test(tc, input_without_cuda_code_is_refused);
+    tcase_add_test(tc, existing_out_needs_force_and_keeps_nothing_stale);
     tcase_add_test(tc, missing_input_exits_2);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -50,17 +50,101 @@ START_TEST(healthy_package_is_healthy)
 }
 END_TEST
 
-START_TEST(shadowed_op_is_a_problem_with_its_remedy)
+/* Three answers: with repair on (the default) the shadowed op is a defect
+ * repaired at run time (exit 0, saying so); with repair off a problem. */
+START_TEST(shadowed_op_is_repaired_at_run_time)
 {
     char *tmp = prepare("broken");
     struct tool_result r = doctor();
-    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     /* Names the file, the name and both lines (7 and 12 in the fixture). */
     ck_assert_ptr_nonnull(strstr(r.out, "sm90_compile.py"));
     ck_assert_ptr_nonnull(strstr(r.out, "`def attn_inst_buf` at line 7 is defined again at line 12"));
-    ck_assert_ptr_nonnull(strstr(r.out, "keep repair = on"));
+    ck_assert_ptr_nonnull(strstr(r.out, "repaired at run time: repair = on"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: healthy: SageAttention's shadowed sm90 op is "
+                                        "present and repaired at run time"));
+    ck_assert_ptr_null(strstr(r.out, "PROBLEM"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(shadowed_op_without_repair_is_a_problem_with_its_remedy)
+{
+    char *tmp = prepare("broken");
+    setenv("SAGESHIM_REPAIR", "off", 1);
+    struct tool_result r = doctor();
+    unsetenv("SAGESHIM_REPAIR");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "PROBLEM: "));
+    ck_assert_ptr_nonnull(strstr(r.out, "`def attn_inst_buf` at line 7 is defined again at line 12"));
+    ck_assert_ptr_nonnull(strstr(r.out, "set repair = on in sageshim.conf (now off)"));
     ck_assert_ptr_nonnull(strstr(r.out, "d970424"));
     ck_assert_ptr_nonnull(strstr(r.out, "doctor: 1 problem found"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(every_config_value_is_checked)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell(
+        "printf '[sageshim]\\nrepiar = on\\nmodules =\\nrepair_modules = sage-attention\\n"
+        "bundle = kernels\\nlog = /nonexistent-sageshim-dir/x.log\\nmode = diagnostic\\n' "
+        "> \"$T/sageshim.conf\" && SAGESHIM_CONF=\"$T/sageshim.conf\" "
+        "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, ":2: unknown key 'repiar' (did you mean 'repair'?)"));
+    ck_assert_ptr_nonnull(strstr(r.out, ":7: bad value 'diagnostic' for 'mode'"));
+    ck_assert_ptr_nonnull(strstr(r.out, "using 'redirect'"));
+    ck_assert_ptr_nonnull(strstr(r.out, "modules is empty"));
+    ck_assert_ptr_nonnull(strstr(r.out, "'sage-attention' is not a Python module name"));
+    ck_assert_ptr_nonnull(strstr(r.out, "bundle = kernels is a relative path"));
+    ck_assert_ptr_nonnull(strstr(r.out, "/nonexistent-sageshim-dir does not exist"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: 6 problems found"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+/* Run from a ComfyUI folder, doctor asks the venv's interpreter (here a
+ * script running python3 with the fixture's site directory on its path),
+ * finds the package without importing it, and shows the real import error. */
+START_TEST(comfyui_python_is_found_and_its_import_error_shown)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell(
+        "command -v python3 >/dev/null || exit 77; "
+        "mkdir -p \"$T/ComfyUI/venv/bin\" && "
+        "printf '#!/bin/sh\\nPYTHONPATH=\"%s\" exec python3 \"$@\"\\n' \"$T/site\" "
+        "> \"$T/ComfyUI/venv/bin/python3\" && chmod +x \"$T/ComfyUI/venv/bin/python3\" && "
+        "echo 'import sageshim_missing_dependency_xyz' >> \"$T/site/sageattention/__init__.py\" && "
+        "cd \"$T/ComfyUI\" && SAGESHIM_CONF=\"$T/sageshim.conf\" SAGESHIM_BUNDLE=\"$T/bundle\" "
+        "\"$SAGESHIM\" doctor");
+    if (r.status != 77) {
+        ck_assert_msg(r.status == 1, "%s%s", r.out, r.err);
+        ck_assert_msg(strstr(r.out, "/ComfyUI/venv/bin/python3 (found from "), "%s", r.out);
+        ck_assert_msg(strstr(r.out, "/site/sageattention\n"), "%s", r.out);
+        ck_assert_msg(strstr(r.out, "ModuleNotFoundError: No module named "
+                                    "'sageshim_missing_dependency_xyz'"), "%s", r.out);
+        /* Located all the same: its modules were inspected. */
+        ck_assert_msg(strstr(r.out, "_qattn_sm90"), "%s", r.out);
+    }
+    tool_result_free(&r);
+    r = run_shell("\"$SAGESHIM\" doctor --python /nonexistent/python3");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "/nonexistent/python3 does not run"), "%s", r.out);
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+START_TEST(limits_are_named)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = doctor();
+    ck_assert_ptr_nonnull(strstr(r.out, "Triton kernels fail loudly past 2^31"));
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -127,14 +211,16 @@ START_TEST(incompatible_bundle_is_a_problem)
 }
 END_TEST
 
-START_TEST(missing_bundle_is_a_problem_in_redirect_mode)
+START_TEST(missing_bundle_is_a_note)
 {
     char *tmp = prepare("healthy");
     struct tool_result r = run_shell("SAGESHIM_CONF=\"$T/sageshim.conf\" "
                                      "SAGESHIM_BUNDLE=\"$T/nonexistent\" SAGESHIM_MODE=redirect "
                                      "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
-    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "note: no bundle at "));
     ck_assert_ptr_nonnull(strstr(r.out, "nonexistent"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: healthy"));
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -146,11 +232,15 @@ int main(void)
     TCase *tc = tcase_create("doctor");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, healthy_package_is_healthy);
-    tcase_add_test(tc, shadowed_op_is_a_problem_with_its_remedy);
+    tcase_add_test(tc, shadowed_op_is_repaired_at_run_time);
+    tcase_add_test(tc, shadowed_op_without_repair_is_a_problem_with_its_remedy);
+    tcase_add_test(tc, every_config_value_is_checked);
+    tcase_add_test(tc, comfyui_python_is_found_and_its_import_error_shown);
+    tcase_add_test(tc, limits_are_named);
     tcase_add_test(tc, no_driver_is_an_answer_not_a_problem);
     tcase_add_test(tc, gpus_come_from_the_driver);
     tcase_add_test(tc, incompatible_bundle_is_a_problem);
-    tcase_add_test(tc, missing_bundle_is_a_problem_in_redirect_mode);
+    tcase_add_test(tc, missing_bundle_is_a_note);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -52,9 +52,14 @@ preload=$("$root/bin/sageshim" run -- sh -c 'echo "$LD_PRELOAD"')
 [ "$preload" = "$root/lib/libsageshim.so" ] || [ "${preload#"$root/lib/libsageshim.so:"}" != "$preload" ]
 check "sageshim run preloads the installed library ($preload)" $?
 
-# The installed library reads the installed config and names the installed bundle.
-log=$(env -u SAGESHIM_CONF -u XDG_CONFIG_HOME HOME="$dest" LD_PRELOAD="$root/lib/libsageshim.so" \
+# The installed library reads the installed config and names the installed bundle
+# (in its start-up line, which /bin/true - touching no CUDA - gets at debug level only).
+quiet=$(env -u SAGESHIM_CONF -u XDG_CONFIG_HOME HOME="$dest" LD_PRELOAD="$root/lib/libsageshim.so" \
     /bin/true 2>&1)
+[ -z "$quiet" ]
+check "library is silent in a process that touches no CUDA: $quiet" $?
+log=$(env -u SAGESHIM_CONF -u XDG_CONFIG_HOME HOME="$dest" SAGESHIM_LOG_LEVEL=debug \
+    LD_PRELOAD="$root/lib/libsageshim.so" /bin/true 2>&1)
 echo "$log" | grep -q "config=$root/lib/../etc/sageshim.conf\|config=$root/etc/sageshim.conf"
 check "library finds etc/sageshim.conf beside it: $log" $?
 echo "$log" | grep -q "bundle=$root/lib/../share/sageshim/kernels\|bundle=$root/share/sageshim/kernels"

@@ -12,6 +12,9 @@
 #                                        where the default hotfix glob
 #                                        */sageattention/_fused*.so finds it
 #   hw/libhw_ops.so                      hw_ops.cu (rcp.approx.ftz.f32, conversions)
+#   pysite/sageattention/_fused...so     fused_pymod.c + the stand-in object: the
+#                                        stand-in as a CPython extension module
+#                                        (split_e2e.py), when Python.h is found
 #   cuda12/site/sageattention/_fused...so  the stand-in linked against the CUDA
 #                                        12.x runtime instead (cuda12/lib/ holds its
 #                                        libcudart.so.12), when one is found:
@@ -53,7 +56,7 @@ BUILD_WHAT=hotfix
 . tests/gpu/build-steps.sh
 
 sources() {
-    ls kernels/sageshim_fused.cu kernels/fused/*.cuh "$SRC"/*.cu 2>/dev/null
+    ls kernels/sageshim_fused.cu kernels/fused/*.cuh "$SRC"/*.cu "$SRC"/fused_pymod.c 2>/dev/null
 }
 
 stamp() {
@@ -71,12 +74,18 @@ for dir in "$BUILD/cuda12-device/lib" "$BUILD/cuda12/nvidia/cuda_runtime/lib"; d
 done
 [ -f "$CUDART12" ] || CUDART12=
 
+# Python headers for the extension module, if there are any.
+PYINC=$("${PYTHON:-python3}" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' \
+    2>/dev/null || true)
+[ -n "$PYINC" ] && [ -f "$PYINC/Python.h" ] || PYINC=
+
 OUTPUTS="$H/corrected/libfused_corrected.so $H/site/sageattention/$MODULE_FILE $H/hw/libhw_ops.so"
 if [ "${1:-}" = --if-stale ] && [ -f "$H/SOURCES.sha256" ]; then
     all=yes
     for f in $OUTPUTS; do [ -f "$f" ] || all=no; done
     # A runtime found now that was not there at the last build.
     [ -n "$CUDART12" ] && [ ! -f "$H/cuda12/site/sageattention/$MODULE_FILE" ] && all=no
+    [ -n "$PYINC" ] && [ ! -f "$H/pysite/sageattention/$MODULE_FILE" ] && all=no
     if [ "$all" = yes ] && [ "$(stamp)" = "$(cat "$H/SOURCES.sha256")" ]; then
         echo "hotfix build: up to date ($H)"
         exit 0
@@ -86,7 +95,8 @@ fi
 : >"$LOG"
 [ -x "$NVCC" ] || fail "nvcc not found at $NVCC (set CUDA_HOME or NVCC)"
 [ -f kernels/sageshim_fused.cu ] || fail "kernels/sageshim_fused.cu is missing"
-rm -rf "$H/obj" "$H/corrected" "$H/site" "$H/hw" "$H/cuda12" "$H/failed" "$H/SOURCES.sha256"
+rm -rf "$H/obj" "$H/corrected" "$H/site" "$H/hw" "$H/cuda12" "$H/pysite" "$H/failed" \
+    "$H/SOURCES.sha256"
 mkdir -p "$H/obj" "$H/corrected" "$H/site/sageattention" "$H/hw"
 
 # The three nvcc runs in parallel (seconds each).
@@ -111,6 +121,22 @@ cat "$H"/obj/*.log >>"$LOG"
         "$H/obj/standin.o" $LINK_FLAGS
     step "link hw_ops" "$CXX" -shared -o "$H/hw/libhw_ops.so" "$H/obj/hw_ops.o" $LINK_FLAGS
 }
+
+# The stand-in as a CPython extension module (fused_pymod.c, stable ABI, so
+# the development machine's Python headers serve the GPU machine's 3.12).
+if [ -n "$PYINC" ]; then
+    mkdir -p "$H/pysite/sageattention"
+    echo '# sageshim GPU test package: imports nothing (split_e2e.py)' \
+        >"$H/pysite/sageattention/__init__.py"
+    step "compile fused_pymod.c" "${CC:-cc}" -std=c11 -fPIC -O2 -Wall -Wextra -I "$PYINC" \
+        -c "$SRC/fused_pymod.c" -o "$H/obj/fused_pymod.o"
+    # shellcheck disable=SC2086  # flag list
+    step "link stand-in extension module" "$CXX" -shared \
+        -o "$H/pysite/sageattention/$MODULE_FILE" "$H/obj/fused_pymod.o" "$H/obj/standin.o" \
+        $LINK_FLAGS
+else
+    echo "hotfix build: no Python.h for ${PYTHON:-python3}: pysite/sageattention/_fused not built"
+fi
 
 # The CUDA 12.x runtime variant: same object, another runtime (as part 1 of
 # tests/gpu/cuda12/run.sh does for its own module).

@@ -17,6 +17,11 @@
 #    result must be the corrected one; without the preload, and with
 #    SAGESHIM_HOTFIX=off, the 32-bit one; diagnose mode must log hotfix=yes
 #    launches and count those past 32-bit offsets.
+# 2b. split_e2e.py: a batch of two 200,064-token fused-QKV V views (batch
+#    stride past 2^32) through a real `sageattention._fused` extension module
+#    (fused_pymod.c + the stand-in): bare, LD_PRELOAD, SAGESHIM_REPAIR=off,
+#    SAGESHIM_HOTFIX=off; right only with both the repair's batch split and
+#    the hotfix (issue 13 part 3).
 # 3. The first two e2e cases again with the stand-in linked against the CUDA
 #    12.x runtime (the process then holds torch's libcudart.so.13 and the
 #    module's libcudart.so.12), when build.sh found a libcudart.so.12.
@@ -213,6 +218,28 @@ elif grep -E 'WARNING' "$log" | grep -q '32-bit'; then
     fail "$name" "a 32-bit offsets WARNING in the log: $(grep WARNING "$log" | grep '32-bit' | head -n 2 | tr '\n' ' ')"
 else
     pass "$name ($yes_lines hotfix=yes lines, '$(grep -Eo -- "[0-9]+ $PAST_32" "$log" | head -n 1)')"
+fi
+
+# ---- 2b. Batch stride past 32 bits: the repair's split with the hotfix -------------
+
+PYSITE=$H/pysite
+if [ ! -f "$PYSITE/sageattention/_fused.cpython-312-x86_64-linux-gnu.so" ]; then
+    fail "split e2e" "no $PYSITE/sageattention/_fused...so (no Python.h? see $H/build.out)"
+else
+    timeout -k 5 300 env PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+        "$PYTHON" tests/gpu/hotfix/split_e2e.py --pysite "$PYSITE" --corrected "$CORRECTED" \
+        --shim "$SHIM" --logs "$LOGS" >"$LOGS/split_e2e.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) passed=$((passed + 1)); echo "$line" ;;
+        "FAIL "*) failed=$((failed + 1)); echo "$line" ;;
+        *) echo "      $line" ;;
+        esac
+    done <"$LOGS/split_e2e.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGS/split_e2e.out"; then
+        fail "split_e2e.py" "exit $rc without a FAIL line (crash or timeout; see $LOGS/split_e2e.out)"
+    fi
 fi
 
 # ---- 3. The same under the CUDA 12.x runtime ---------------------------------------
