@@ -217,8 +217,21 @@ case_redirect_conf() {
     check "$id" 0 "$REDIRECTED"
 }
 
+# Mode off is silent at the default log level (issue 14) and says so once
+# at debug level: the run at the default level must leave the log empty.
 case_off() {
     run_host off "$@" "$SHIM_ENV" "$EMPTY_CONF" "SAGESHIM_BUNDLE=$G/bundle" SAGESHIM_MODE=off
+    if [ "$rc" -ne 3 ]; then
+        check "$id" 3
+        return
+    fi
+    if [ -s "$shimlog" ]; then
+        fail "$id" "WRONG as expected, but mode off wrote to the log at the default level" \
+            "$out" "$shimlog"
+        return
+    fi
+    run_host off-debug "$@" "$SHIM_ENV" "$EMPTY_CONF" "SAGESHIM_BUNDLE=$G/bundle" \
+        SAGESHIM_MODE=off SAGESHIM_LOG_LEVEL=debug
     check "$id" 3 "$MODE_OFF"
 }
 
