@@ -42,6 +42,22 @@ size_t ss_printable_keep(char *out, size_t cap, const char *in, size_t len, cons
     const unsigned char *p = (const unsigned char *)in;
     size_t i = 0;
     while (i < len) {
+        /* Plain ASCII, nearly all of what is printed: copied a run at a
+         * time, without the per-byte checks below. */
+        size_t run = 0;
+        while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x7f)
+            run++;
+        if (run > 0) {
+            int cut = used + run >= cap;
+            if (cut)
+                run = cap - 1 - used;
+            memcpy(out + used, p + i, run);
+            used += run;
+            i += run;
+            if (cut)
+                break;
+            continue;
+        }
         unsigned char c = p[i];
         size_t take = 1;
         int escape = (c < 0x20 && !(c && strchr(keep, c))) || c == 0x7f;

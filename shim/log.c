@@ -99,27 +99,36 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message (control bytes escaped), newline, into line
- * (LOG_LINE_MAX bytes); returns the length. */
-static size_t format_line(char *line, const char *text, size_t text_len)
+/* Prefix, message, newline, into line (LOG_LINE_MAX bytes); returns the
+ * length.  escape: the message quotes input (config lines, paths, names
+ * that may hold anything), so its control bytes are escaped: they must not
+ * split the line or drive a terminal.  Text the shim composed only of
+ * printable parts (the launch line: numbers, fixed words and the kernel
+ * name escaped once when it was recorded) is copied as it is; escaping it
+ * again on every launch was most of the launch line's cost. */
+static size_t format_line(char *line, const char *text, size_t text_len, int escape)
 {
     size_t prefix = put_prefix(line);
     /* Leave room for the newline; a longer message is cut. */
-    size_t room = sizeof line - prefix - 1;
-    if (text_len > room)
-        text_len = room;
-    /* Messages quote files (config lines, paths) that may hold anything:
-     * control bytes must not split the line or drive a terminal. */
-    size_t len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
+    size_t room = LOG_LINE_MAX - prefix - 1;
+    size_t len;
+    if (escape) {
+        len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
+    } else {
+        if (text_len > room)
+            text_len = room;
+        memcpy(line + prefix, text, text_len);
+        len = prefix + text_len;
+    }
     line[len++] = '\n';
     return len;
 }
 
 /* One line, one write(). */
-static void write_message(const char *text, size_t text_len)
+static void write_message(const char *text, size_t text_len, int escape)
 {
     char line[LOG_LINE_MAX];
-    size_t len = format_line(line, text, text_len);
+    size_t len = format_line(line, text, text_len, escape);
     open_log_once();
     shim_logfd_write(line, len);
 }
@@ -128,7 +137,15 @@ void shim_log_text(enum ss_log_level level, const char *text, size_t len)
 {
     int saved_errno = errno;
     if (shim_log_enabled(level))
-        write_message(text, len);
+        write_message(text, len, 1);
+    errno = saved_errno;
+}
+
+void shim_log_printable_text(enum ss_log_level level, const char *text, size_t len)
+{
+    int saved_errno = errno;
+    if (shim_log_enabled(level))
+        write_message(text, len, 0);
     errno = saved_errno;
 }
 
@@ -147,7 +164,7 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     size_t len = 0;
     if (n > 0)
         len = (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
-    write_message(message, len);
+    write_message(message, len, 1);
     errno = saved_errno;
 }
 
@@ -156,11 +173,11 @@ void shim_log_console_too(enum ss_log_level level, const char *text)
     int saved_errno = errno;
     if (shim_log_enabled(level)) {
         size_t text_len = strlen(text);
-        write_message(text, text_len);
+        write_message(text, text_len, 1);
         /* The log is a file: a person at the console must still see this. */
         if (log_is_a_file()) {
             char line[LOG_LINE_MAX];
-            shim_logfd_write_stderr(line, format_line(line, text, text_len));
+            shim_logfd_write_stderr(line, format_line(line, text, text_len, 1));
         }
     }
     errno = saved_errno;

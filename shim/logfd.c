@@ -4,7 +4,8 @@
  *   - the log file is opened O_NONBLOCK | O_NOCTTY (a FIFO or a terminal at
  *     the path can neither hang the program before main() nor become its
  *     controlling terminal) and used only when fstat says it is a regular
- *     file;
+ *     file or the null device (SAGESHIM_LOG=/dev/null is how a user asks for
+ *     no log: refusing it sent every diagnose line to stderr instead);
  *   - the device and inode of the descriptor (the log file's, or fd 2's when
  *     logging to stderr) are kept, and checked before every line: a program
  *     that closed the descriptor and opened its own file under the same
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,13 @@ static void target_stderr(void)
     }
 }
 
+/* The null device (1,3 on Linux): a write there can neither block nor land
+ * in anybody's data. */
+static int is_null_device(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
 /* Open the log file; -1 with why filled when it cannot be used. */
 static int open_log_file(const char *path, struct stat *st, char *why, size_t whylen)
 {
@@ -110,7 +119,7 @@ static int open_log_file(const char *path, struct stat *st, char *why, size_t wh
         snprintf(why, whylen, "%s", strerror(errno));
         return -1;
     }
-    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    if (fstat(fd, st) != 0 || !(S_ISREG(st->st_mode) || is_null_device(st))) {
         snprintf(why, whylen, "not a regular file");
         close(fd);
         return -1;

@@ -65,6 +65,7 @@ struct shim_module_stats {
 };
 struct shim_kernel_stats {
     char *name;
+    char *shown;                /* name, escaped once for the launch line (printable.h) */
     int module;                 /* index into the module array */
     int redirected;
     int hotfixed;               /* the hotfix image's kernel (hotfix.c) */

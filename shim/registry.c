@@ -15,6 +15,7 @@
 
 #include "fused.h"
 #include "policy.h"
+#include "printable.h"
 
 #define TABLE_SLOTS 16384          /* power of two */
 #define TABLE_FILL_MAX (TABLE_SLOTS / 4 * 3)
@@ -135,11 +136,20 @@ static int kernel_index(int module, const char *name, int redirected, int hotfix
     if (nkernels >= MAX_KERNELS)
         return -1;
     char *copy = strdup(name);
-    if (!copy)
+    /* The name comes from the program or the image: escaped here, once, so
+     * the line of each launch needs no escaping (shim_log_printable_text). */
+    size_t len = strlen(name), shown_cap = 4 * len + 1;
+    char *shown = malloc(shown_cap);
+    if (!copy || !shown) {
+        free(copy);
+        free(shown);
         return -1;
+    }
+    ss_printable(shown, shown_cap, name, len);
     struct shim_kernel_stats *k = &kernels[nkernels];
     memset(k, 0, sizeof *k);
     k->name = copy;
+    k->shown = shown;
     k->module = module;
     k->redirected = redirected;
     k->hotfixed = hotfixed;
@@ -233,7 +243,7 @@ void shim_launch_seen(const struct shim_launch_info *launch)
 {
     if (!diagnosing() || !launch)
         return;
-    const char *name = NULL;
+    const char *name = NULL, *shown = NULL;
     int redirected = 0, hotfixed = 0, fused = 0;
     size_t index = 0;
     /* Most launches in a process (PyTorch, cuBLAS) are not ours: find out
@@ -242,8 +252,9 @@ void shim_launch_seen(const struct shim_launch_info *launch)
     struct handle_slot *s = lookup(launch->function);
     if (s && s->kind == HANDLE_KERNEL) {
         index = s->index;
-        /* Kernel names are never freed, so the pointer outlives the lock. */
+        /* Kernel names are never freed, so the pointers outlive the lock. */
         name = kernels[index].name;
+        shown = kernels[index].shown;
         redirected = kernels[index].redirected;
         hotfixed = kernels[index].hotfixed;
         fused = kernels[index].fused;
@@ -277,8 +288,8 @@ void shim_launch_seen(const struct shim_launch_info *launch)
     if (!shim_log_enabled(level))
         return;
     char line[2048];
-    size_t len = shim_format_launch(line, sizeof line, launch, dev, name, redirected, hotfixed);
-    shim_log_text(level, line, len);
+    size_t len = shim_format_launch(line, sizeof line, launch, dev, shown, redirected, hotfixed);
+    shim_log_printable_text(level, line, len);
 }
 
 void shim_registry_walk(void (*fn)(void *ctx, const struct shim_module_stats *mods,

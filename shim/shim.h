@@ -102,6 +102,9 @@ void shim_log(enum ss_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The same for a message already formatted (len bytes, no newline). */
 void shim_log_text(enum ss_log_level level, const char *text, size_t len);
+/* The same for text the shim composed only of printable parts (no byte
+ * from input that was not escaped already): written without escaping. */
+void shim_log_printable_text(enum ss_log_level level, const char *text, size_t len);
 /* Whether a line of `level` would be written at all. */
 int shim_log_enabled(enum ss_log_level level);
 

@@ -188,6 +188,28 @@ START_TEST(log_that_is_a_fifo_does_not_hang_the_program)
 }
 END_TEST
 
+/* SAGESHIM_LOG=/dev/null is how a user asks for no log (bench.sh does, in
+ * diagnose mode): the null device is taken as the log, so nothing reaches
+ * stderr.  Any other device is still refused. */
+START_TEST(log_that_is_the_null_device_is_used)
+{
+    struct harness_result r;
+    const char *env[] = { "SAGESHIM_LOG=/dev/null", "SAGESHIM_MODE=diagnose", NULL };
+    run_watched("", env, &r, 0);
+    ck_assert_msg(r.status == 0, "status %d\nerr: %s", r.status, r.err);
+    ck_assert_msg(r.err[0] == '\0', "stderr: %s", r.err);
+    harness_free(&r);
+
+    const char *zero[] = { "SAGESHIM_LOG=/dev/zero", "SAGESHIM_MODE=diagnose", NULL };
+    run_watched("", zero, &r, 0);
+    ck_assert_msg(r.status == 0, "status %d\nerr: %s", r.status, r.err);
+    ck_assert_msg(harness_count(r.err, "cannot open log /dev/zero: not a regular file") == 1, "%s",
+                  r.err);
+    ck_assert_msg(harness_count(r.err, "]: launch dev=0 " HARNESS_KERNEL_SCALE " ") == 1, "%s", r.err);
+    harness_free(&r);
+}
+END_TEST
+
 /* ---- case 3: the config swapped for a FIFO while it is being found ---- */
 
 /* The config path and a FIFO beside it trade places as fast as the
@@ -384,6 +406,15 @@ START_TEST(printable_escapes_controls_and_invalid_utf8_only)
     n = ss_printable(out, 6, "ab\033cd", 5);
     ck_assert_str_eq(out, "ab");
     ck_assert_uint_eq(n, 2);
+    /* Plain text is copied a run at a time: cut the same way. */
+    n = ss_printable(out, 4, "abcdef", 6);
+    ck_assert_str_eq(out, "abc");
+    ck_assert_uint_eq(n, 3);
+    n = ss_printable(out, 7, "abcdef", 6);
+    ck_assert_str_eq(out, "abcdef");
+    ck_assert_uint_eq(n, 6);
+    n = ss_printable(out, sizeof out, "ab\x7f" "cd\x1f" "e", 7);
+    ck_assert_str_eq(out, "ab\\x7fcd\\x1fe");
     ss_printable_keep(out, sizeof out, "x\ny\tz\033", 6, "\n\t");
     ck_assert_str_eq(out, "x\ny\tz\\x1b");
 }
@@ -654,6 +685,7 @@ int main(void)
     tcase_add_test(hang, bundle_file_that_is_a_fifo_is_refused_without_blocking);
     tcase_add_test(hang, fifo_in_the_bundle_does_not_hang_the_program);
     tcase_add_test(hang, log_that_is_a_fifo_does_not_hang_the_program);
+    tcase_add_test(hang, log_that_is_the_null_device_is_used);
     tcase_add_test(hang, config_swapped_for_a_fifo_never_blocks);
     tcase_add_test(hang, fork_during_dlsym_does_not_deadlock_the_child);
     suite_add_tcase(s, hang);
