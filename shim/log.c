@@ -101,16 +101,18 @@ static size_t put_prefix(char *line)
 
 /* Prefix, message (control bytes escaped), newline, into line
  * (LOG_LINE_MAX bytes); returns the length. */
-static size_t format_line(char *line, const char *text, size_t text_len)
+static size_t format_line(char line[LOG_LINE_MAX], const char *text, size_t text_len)
 {
     size_t prefix = put_prefix(line);
-    /* Leave room for the newline; a longer message is cut. */
-    size_t room = sizeof line - prefix - 1;
+    /* Leave room for the newline; a longer message is cut (ss_printable
+     * writes at most room bytes of text into room + 1, the last for its
+     * NUL, which the newline then replaces). */
+    size_t room = LOG_LINE_MAX - prefix - 1;
     if (text_len > room)
         text_len = room;
     /* Messages quote files (config lines, paths) that may hold anything:
      * control bytes must not split the line or drive a terminal. */
-    size_t len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
+    size_t len = prefix + ss_printable(line + prefix, room, text, text_len);
     line[len++] = '\n';
     return len;
 }
