@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "append.h"
 #include <sys/stat.h>
 
 #include "merge.h"
@@ -23,20 +25,6 @@ struct candidate {
     size_t npassed;
     char first_failure[SS_PLAN_REASON_MAX];
 };
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, len - used, fmt, ap);
-    va_end(ap);
-}
 
 static void keep(struct ss_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -53,7 +41,7 @@ static void arch_list(const unsigned *archs, size_t n, char *buf, size_t len)
 {
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++)
-        append(buf, len, "%s%u.%u", i ? "," : "", archs[i] / 10, archs[i] % 10);
+        ss_append(buf, len, "%s%u.%u", i ? "," : "", archs[i] / 10, archs[i] % 10);
 }
 
 static int same_bytes(const struct ss_entry *a, const struct ss_entry *b)
@@ -270,7 +258,7 @@ static void plan_entries(const struct ss_plan_input *in, struct ss_plan *plan)
         pa->sm = arch;
         pa->orig_entry = ss_select_entry(orig, (int)arch / 10, (int)arch % 10, in->force_ptx);
         if (pa->orig_entry < 0) {
-            append(plan->skipped, sizeof plan->skipped, "%ssm_%u: original has no entry",
+            ss_append(plan->skipped, sizeof plan->skipped, "%ssm_%u: original has no entry",
                    plan->skipped[0] ? "; " : "", arch);
             continue;
         }
@@ -324,7 +312,7 @@ static void plan_entries(const struct ss_plan_input *in, struct ss_plan *plan)
         plan->archs[a].report = reports[r].report;
         /* Archs the chosen container did not pass keep the original's entries. */
         if (!reports[r].replaced)
-            append(plan->skipped, sizeof plan->skipped, "%ssm_%u kept (%s)",
+            ss_append(plan->skipped, sizeof plan->skipped, "%ssm_%u kept (%s)",
                    plan->skipped[0] ? "; " : "", plan->archs[a].sm, chosen.first_failure);
         r++;
     }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "append.h"
+
 #define LINE_MAX_LEN 2048
 
 struct out {
@@ -29,20 +31,6 @@ static void emit(struct out *o, enum ss_plan_line kind, const char *fmt, ...)
     o->count++;
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
 static const char *label_of(const struct ss_bundle *b)
 {
     return b && b->manifest.label ? b->manifest.label : "(no label)";
@@ -61,14 +49,14 @@ static void redirect_line(const struct ss_plan *p, struct out *o)
             continue;
         char arch[32];
         ss_entry_arch_name(&p->container->entries[pa->bundle_entry], arch, sizeof arch);
-        append(text, sizeof text, "%s sm_%u -> bundle %s %s %s, %zu kernels ABI ok",
+        ss_append(text, sizeof text, "%s sm_%u -> bundle %s %s %s, %zu kernels ABI ok",
                first ? "" : ";", pa->sm, label_of(p->bundle), p->file->item->file, arch,
                pa->report.nverdicts);
         first = 0;
     }
     if (p->skipped[0])
-        append(text, sizeof text, "; %s", p->skipped);
-    append(text, sizeof text, "; %s", p->other_entries ? "other entries kept" : "no other entries");
+        ss_append(text, sizeof text, "; %s", p->skipped);
+    ss_append(text, sizeof text, "; %s", p->other_entries ? "other entries kept" : "no other entries");
     emit(o, SS_PLAN_LINE_ENTRY, "%s", text);
 }
 
@@ -76,7 +64,7 @@ static void hotfix_line(const struct ss_plan *p, struct out *o)
 {
     char archs[128] = "";
     for (size_t a = 0; a < p->nhotfix_archs; a++)
-        append(archs, sizeof archs, "%ssm_%u", a ? "," : "", p->hotfix_archs[a]);
+        ss_append(archs, sizeof archs, "%ssm_%u", a ? "," : "", p->hotfix_archs[a]);
     const char *label = label_of(p->hotfix_bundle);
     const char *file = p->hotfix_file->item->file;
     if (p->hotfix_reason[0]) {
@@ -89,9 +77,9 @@ static void hotfix_line(const struct ss_plan *p, struct out *o)
     for (size_t i = 0; i < p->nkernels; i++) {
         if (p->kernels[i].hotfixed)
             continue;
-        append(kept, sizeof kept, "; kept %s: %s", p->kernels[i].name, p->kernels[i].reason);
+        ss_append(kept, sizeof kept, "; kept %s: %s", p->kernels[i].name, p->kernels[i].reason);
         if (nkept > 1)
-            append(kept, sizeof kept, " (and %zu more)", nkept - 1);
+            ss_append(kept, sizeof kept, " (and %zu more)", nkept - 1);
         break;
     }
     /* One handle serves every device, so "replaced" means on all of them. */

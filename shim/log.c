@@ -99,24 +99,26 @@ static size_t put_prefix(char *line)
     return len;
 }
 
-/* Prefix, message, newline, into line (LOG_LINE_MAX bytes); returns the
- * length.  escape: the message quotes input (config lines, paths, names
- * that may hold anything), so its control bytes are escaped: they must not
- * split the line or drive a terminal.  Text the shim composed only of
- * printable parts (the launch line: numbers, fixed words and the kernel
- * name escaped once when it was recorded) is copied as it is; escaping it
- * again on every launch was most of the launch line's cost. */
-static size_t format_line(char *line, const char *text, size_t text_len, int escape)
+/* Prefix, message, newline, into line; returns the length.  escape: the
+ * message quotes input (config lines, paths, names that may hold
+ * anything), so its control bytes are escaped: they must not split the
+ * line or drive a terminal.  Text the shim composed only of printable parts
+ * (the launch line: numbers, fixed words and the kernel name escaped once
+ * when it was recorded) is copied as it is; escaping it again on every
+ * launch was most of the launch line's cost. */
+static size_t format_line(char line[LOG_LINE_MAX], const char *text, size_t text_len, int escape)
 {
     size_t prefix = put_prefix(line);
-    /* Leave room for the newline; a longer message is cut. */
+    /* At most room bytes of text, then the newline; a longer message is
+     * cut (ss_printable writes at most room bytes of text into room + 1,
+     * the last for its NUL, which the newline then replaces). */
     size_t room = LOG_LINE_MAX - prefix - 1;
+    if (text_len > room)
+        text_len = room;
     size_t len;
     if (escape) {
         len = prefix + ss_printable(line + prefix, room + 1, text, text_len);
     } else {
-        if (text_len > room)
-            text_len = room;
         memcpy(line + prefix, text, text_len);
         len = prefix + text_len;
     }

@@ -279,10 +279,15 @@ END_TEST
 START_TEST(dead_stderr_pipe_does_not_kill_the_program)
 {
     struct harness_result r;
-    const char *args[] = { "/bin/true", NULL };
-    const char *env[] = { "SAGESHIM_LOG=stderr", "SAGESHIM_MODE=redirect", NULL };
+    /* The client execs itself as a program that only exits; at debug level
+     * every process writes its start-up line at once (issue 14), so the
+     * second one writes to the dead pipe before main(). */
+    const char *client = harness_path("tests/hardening/client_dead_stderr");
+    const char *args[] = { client, "--exit0", NULL };
+    const char *env[] = { "SAGESHIM_LOG=stderr", "SAGESHIM_MODE=redirect",
+                          "SAGESHIM_LOG_LEVEL=debug", NULL };
     struct harness_opts opts = { .preload = 1, .config = "", .env = env, .timeout_s = 10 };
-    ck_assert_int_eq(harness_run(harness_path("tests/hardening/client_dead_stderr"), args, &opts, &r), 0);
+    ck_assert_int_eq(harness_run(client, args, &opts, &r), 0);
     /* 141 = 128 + SIGPIPE: killed by the start-up line. */
     ck_assert_msg(r.status == 0, "status %d", r.status);
     harness_free(&r);

@@ -261,6 +261,23 @@ START_TEST(unwatched_modules_are_not_parsed)
 }
 END_TEST
 
+/* A message longer than a log line, every other byte ESC: cut to one line
+ * of at most 2,048 bytes, the ESC bytes written as \x1b (under ASan a line
+ * written past its buffer stops the probe). */
+START_TEST(a_long_message_is_cut_and_escaped_within_one_line)
+{
+    ck_assert_int_eq(run_probe("[sageshim]\n", "9.0", "--log-long", out_buf, log_buf), 0);
+    char *newline = strchr(log_buf, '\n');
+    ck_assert_ptr_nonnull(newline);
+    ck_assert_str_eq(newline + 1, "");
+    ck_assert_int_le(newline + 1 - log_buf, 2048);
+    ck_assert_int_gt(newline + 1 - log_buf, 2000);
+    ck_assert(strncmp(log_buf, "sageshim[", 9) == 0);
+    ck_assert_ptr_nonnull(strstr(log_buf, "k\\x1bk"));
+    ck_assert_ptr_null(strchr(log_buf, '\x1b'));
+}
+END_TEST
+
 START_TEST(start_up_line_names_mode_config_and_bundle)
 {
     ck_assert_int_eq(run_probe(conf_with("good", ""), "9.0", watched_image(), out_buf, log_buf), 0);
@@ -286,6 +303,7 @@ int main(void)
     tcase_add_test(tc, mode_off_decides_nothing);
     tcase_add_test(tc, unwatched_modules_are_not_parsed);
     tcase_add_test(tc, start_up_line_names_mode_config_and_bundle);
+    tcase_add_test(tc, a_long_message_is_cut_and_escaped_within_one_line);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

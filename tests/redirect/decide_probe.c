@@ -2,6 +2,9 @@
  * linked without the interposition half, for check_decide.
  *
  *   decide_probe <image file>
+ *   decide_probe --log-long     one 3,000-byte warning full of ESC bytes,
+ *                               to show that a log line is cut and escaped
+ *                               within its buffer
  *
  * Asks shim_load_begin about a file-based load (as cuModuleLoad does) and
  * prints what the driver would get:
@@ -81,6 +84,14 @@ int main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr, "usage: decide_probe <image file>\n");
         return 2;
+    }
+    if (strcmp(argv[1], "--log-long") == 0) {
+        char text[3001];
+        for (size_t i = 0; i < sizeof text - 1; i++)
+            text[i] = i % 2 ? '\x1b' : 'k';
+        text[sizeof text - 1] = '\0';
+        shim_log(SS_LOG_WARN, "%s", text);
+        return 0;
     }
     read_devices();
     const void *use = NULL;
