@@ -79,5 +79,7 @@ void ss_config_free(struct ss_config *cfg);
 const char *ss_mode_name(enum ss_mode mode);
 /* fnmatch-style glob on a path ("*" crosses "/"). */
 int ss_glob_match(const char *pattern, const char *path);
+/* 1 when some pattern of patterns[0..n) matches path (NULL entries skipped). */
+int ss_glob_match_any(char *const *patterns, size_t n, const char *path);
 
 #endif

@@ -101,3 +101,11 @@ int ss_glob_match(const char *pattern, const char *path)
         p++;
     return *p == '\0';
 }
+
+int ss_glob_match_any(char *const *patterns, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (patterns[i] && ss_glob_match(patterns[i], path))
+            return 1;
+    return 0;
+}

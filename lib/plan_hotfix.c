@@ -118,14 +118,6 @@ static void compare_kernels(const struct ss_entry *oe, const struct ss_kernel *o
     }
 }
 
-static int path_matches(const struct ss_manifest_item *item, const char *path)
-{
-    for (size_t g = 0; g < item->nglobs; g++)
-        if (ss_glob_match(item->globs[g], path))
-            return 1;
-    return 0;
-}
-
 /* The first usable hotfix file whose globs match the module's path. */
 static int find_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
 {
@@ -136,7 +128,8 @@ static int find_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
                    : 0;
     for (size_t b = 0; b < n && b < SS_PLAN_MAX_HOTFIX_BUNDLES; b++)
         for (size_t f = 0; bundles[b] && f < bundles[b]->nhotfixes; f++)
-            if (in->path && path_matches(bundles[b]->hotfixes[f].item, in->path)) {
+            if (in->path && ss_glob_match_any(bundles[b]->hotfixes[f].item->globs,
+                                              bundles[b]->hotfixes[f].item->nglobs, in->path)) {
                 plan->hotfix_bundle = bundles[b];
                 plan->hotfix_file = &bundles[b]->hotfixes[f];
                 return 1;

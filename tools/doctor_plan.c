@@ -78,22 +78,16 @@ static size_t driver_devices(unsigned *cc, size_t max)
     return n;
 }
 
-static int matches_any(char *const *patterns, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (patterns[i] && ss_glob_match(patterns[i], path))
-            return 1;
-    return 0;
-}
-
 static int hotfix_offered(struct plan_bundles *pb, const char *path)
 {
     const struct ss_bundle *b[SS_PLAN_MAX_HOTFIX_BUNDLES];
     size_t n = hotfix_bundles(pb, b, SS_PLAN_MAX_HOTFIX_BUNDLES);
     for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < b[i]->nhotfixes; f++)
-            if (matches_any(b[i]->hotfixes[f].item->globs, b[i]->hotfixes[f].item->nglobs, path))
+        for (size_t f = 0; f < b[i]->nhotfixes; f++) {
+            const struct ss_manifest_item *item = b[i]->hotfixes[f].item;
+            if (ss_glob_match_any(item->globs, item->nglobs, path))
                 return 1;
+        }
     return 0;
 }
 
@@ -121,8 +115,9 @@ static void print_hotfix_files(const struct ss_bundle *b)
 static int plan_module(const struct ss_config *cfg, struct plan_bundles *pb,
                        const struct ext_module *mod, const unsigned *devices, size_t ndevices)
 {
-    int watched = matches_any(cfg->modules, cfg->nmodules, mod->path);
-    int hotfix = cfg->hotfix && matches_any(cfg->hotfix_modules, cfg->nhotfix_modules, mod->path) &&
+    int watched = ss_glob_match_any(cfg->modules, cfg->nmodules, mod->path);
+    int hotfix = cfg->hotfix &&
+                 ss_glob_match_any(cfg->hotfix_modules, cfg->nhotfix_modules, mod->path) &&
                  hotfix_offered(pb, mod->path);
     if (!watched && !hotfix)
         return 0;
