@@ -4,6 +4,7 @@
  * program's main(): no stdio, no global state, the environment only through
  * the function the caller passes, every problem reported through diag. */
 #include "config.h"
+#include "append.h"
 #include "options.h"
 #include "trust.h"
 #include "file.h"
@@ -321,18 +322,13 @@ static char *read_small_file(const char *path, const struct ss_trust *trust, siz
 static int report_ignored_env(const char *(*getenv_fn)(const char *), ss_diag_fn diag, void *ctx)
 {
     char names[512] = "";
-    size_t used = 0;
     /* SAGESHIM_CONF, then every option's variable. */
     for (size_t i = 0; i <= ss_noptions; i++) {
         const char *name = i == 0 ? "SAGESHIM_CONF" : ss_options[i - 1].env;
-        if (!name || !env(getenv_fn, name))
-            continue;
-        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
-        if (n < 0 || (size_t)n >= sizeof names - used)
-            break;
-        used += (size_t)n;
+        if (name && env(getenv_fn, name))
+            ss_append(names, sizeof names, "%s%s", names[0] ? ", " : "", name);
     }
-    if (!used)
+    if (!names[0])
         return 0;
     ss_diag(diag, ctx, "environment", 0,
            "secure execution (setuid/setgid program): %s ignored", names);

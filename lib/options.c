@@ -1,5 +1,6 @@
 /* options.c: the option table and what each kind of value means (options.h). */
 #include "options.h"
+#include "append.h"
 #include "arch.h"
 
 #include <ctype.h>
@@ -281,7 +282,6 @@ void ss_option_format(const struct ss_config *cfg, const struct ss_option *opt, 
                       size_t len)
 {
     const void *field = at_const(cfg, opt->field);
-    size_t used = 0;
     if (len == 0)
         return;
     buf[0] = '\0';
@@ -306,24 +306,16 @@ void ss_option_format(const struct ss_config *cfg, const struct ss_option *opt, 
     case SS_OPT_ARCHS: {
         const unsigned *archs = field;
         size_t n = *(const size_t *)at_const(cfg, opt->count);
-        for (size_t i = 0; i < n && used < len; i++) {
-            int w = snprintf(buf + used, len - used, "%s%u", i ? ", " : "", archs[i]);
-            if (w < 0)
-                break;
-            used += (size_t)w;
-        }
+        for (size_t i = 0; i < n; i++)
+            ss_append(buf, len, "%s%u", i ? ", " : "", archs[i]);
         return;
     }
     case SS_OPT_GLOBS:
     case SS_OPT_PY_MODULES: {
         char *const *list = field;
         size_t n = *(const size_t *)at_const(cfg, opt->count);
-        for (size_t i = 0; i < n && used < len; i++) {
-            int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "", list[i]);
-            if (w < 0)
-                break;
-            used += (size_t)w;
-        }
+        for (size_t i = 0; i < n; i++)
+            ss_append(buf, len, "%s%s", i ? " " : "", list[i]);
         return;
     }
     case SS_OPT_LOG:

@@ -192,12 +192,10 @@ int doctor_print_plans(const struct ss_config *cfg, const char *libdir,
     unsigned devices[SS_PLAN_MAX_DEVICES];
     size_t ndevices = driver_devices(devices, SS_PLAN_MAX_DEVICES);
     char list[128] = "";
-    size_t used = 0;
     const unsigned *shown = ndevices ? devices : cfg->archs;
     size_t nshown = ndevices ? ndevices : cfg->narchs;
-    for (size_t i = 0; i < nshown && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u.%u", i ? "," : "",
-                                 shown[i] / 10, shown[i] % 10);
+    for (size_t i = 0; i < nshown; i++)
+        ss_append(list, sizeof list, "%s%u.%u", i ? "," : "", shown[i] / 10, shown[i] % 10);
     printf("  Redirect plan: what the preload library logs when the CUDA runtime loads each "
            "module (%s), for devices %s%s\n", RUNTIME_LOAD_API, list,
            ndevices ? "" : " (no GPU here: one device of each target arch assumed)");
