@@ -192,8 +192,7 @@ int collect_modules(const char *path, struct ext_module_list *list, struct ss_er
         free(bytes);
         return rc;
     }
-    size_t plen = strlen(path);
-    if (plen > 4 && strcmp(path + plen - 4, ".whl") == 0) {
+    if (has_suffix(path, ".whl")) {
         free(bytes);
         return ss_fail_nooffset(err, "not a zip archive (a .whl wheel is one)");
     }
