@@ -4,6 +4,7 @@
 #include "tools.h"
 #include "json.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,14 +26,12 @@ static void each_kernel(const struct ss_bundle_file *f,
             if (earlier)
                 continue;
             char archs[256] = "";
-            size_t used = 0;
-            for (size_t q = e; q < c->nentries && used < sizeof archs; q++) {
+            for (size_t q = e; q < c->nentries; q++) {
                 if (!c->entries[q].kernels_read || !ss_entry_find_kernel(&c->entries[q], name))
                     continue;
                 char arch[32];
                 ss_entry_arch_name(&c->entries[q], arch, sizeof arch);
-                used += (size_t)snprintf(archs + used, sizeof archs - used, "%s%s",
-                                         used ? "," : "", arch);
+                ss_append(archs, sizeof archs, "%s%s", archs[0] ? "," : "", arch);
             }
             fn(ctx, name, archs);
         }
@@ -122,10 +121,10 @@ static void write_bundle_json(struct json_writer *w, const struct ss_bundle *b)
 
 static void report_problem(void *ctx, const char *file, int line, const char *message)
 {
-    if (line > 0)
-        fprintf(stderr, "sageshim: %s:%d: %s\n", file ? file : "?", line, message);
-    else
-        fprintf(stderr, "sageshim: %s: %s\n", file ? file : "?", message);
+    /* Room for a whole path and a whole diagnostic (lib/error.c: 768). */
+    char text[PATH_MAX + 1024];
+    ss_problem_line(text, sizeof text, file, line, message);
+    fprintf(stderr, "sageshim: %s\n", text);
 }
 
 int inspect_bundle(const char *dir, struct json_writer *w)
