@@ -14,8 +14,9 @@ enum {
     EXIT_UNREADABLE = 2,  /* an input could not be read or parsed; usage errors */
 };
 
-/* What one command may decompress in total (images it reads, wheel members
- * it extracts), on top of each image's own budget (image.h). */
+/* What one command may decompress in total from the images it reads, on top
+ * of each image's own budget (image.h).  Wheel members have their own total
+ * per archive (ZIP_MAX_TOTAL in zip.c). */
 #define COMMAND_DECOMPRESS_BUDGET ((uint64_t)1024 * 1024 * 1024)
 
 /* output.c: make stdout and stderr escape control characters and invalid
