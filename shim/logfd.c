@@ -38,7 +38,6 @@ static atomic_int target_fd = 2;
 static atomic_ulong target_dev;
 static atomic_ulong target_ino;
 static atomic_int target_is_pipe;
-static atomic_int identity_known;   /* 0: fd 2 not checked yet (before open) */
 static char target_path[PATH_MAX];  /* "" when logging to stderr */
 static pthread_mutex_t reopen_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -85,7 +84,6 @@ static void set_target(int fd, const struct stat *st)
     atomic_store(&target_ino, (unsigned long)st->st_ino);
     atomic_store(&target_is_pipe, S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode));
     atomic_store(&target_fd, fd);
-    atomic_store(&identity_known, 1);
 }
 
 /* fd 2 as the program has it now; silent when it is not open. */
@@ -95,10 +93,8 @@ static void target_stderr(void)
     target_path[0] = '\0';
     if (fstat(2, &st) == 0)
         set_target(2, &st);
-    else {
+    else
         atomic_store(&target_fd, -1);
-        atomic_store(&identity_known, 1);
-    }
 }
 
 /* The null device (1,3 on Linux): a write there can neither block nor land
@@ -172,9 +168,7 @@ static int target_changed(void)
 
 void shim_logfd_write(const char *line, size_t len)
 {
-    /* A line before the log is opened (config problems): fd 2 as it is. */
-    if (!atomic_load(&identity_known))
-        target_stderr();
+    /* log.c opens the log (shim_logfd_open) before its first line. */
     int fd = atomic_load(&target_fd);
     if (fd < 0)
         return;
