@@ -34,11 +34,6 @@ void shim_log_open(const struct ss_config *cfg)
     log_path = cfg->log;
 }
 
-static int log_is_a_file(void)
-{
-    return log_path && log_path[0] && strcmp(log_path, "stderr") != 0;
-}
-
 static void open_log_once(void)
 {
     if (atomic_load(&log_state) == LOG_OPENED)
@@ -176,8 +171,9 @@ void shim_log_console_too(enum ss_log_level level, const char *text)
     if (shim_log_enabled(level)) {
         size_t text_len = strlen(text);
         write_message(text, text_len, 1);
-        /* The log is a file: a person at the console must still see this. */
-        if (log_is_a_file()) {
+        /* The log is a file: a person at the console must still see this.
+         * (Not when the file could not be opened: the line went to stderr.) */
+        if (shim_logfd_is_file()) {
             char line[LOG_LINE_MAX];
             shim_logfd_write_stderr(line, format_line(line, text, text_len, 1));
         }

@@ -185,6 +185,13 @@ void shim_logfd_write(const char *line, size_t len)
         write_all(fd, line, len);
 }
 
+/* target_path is written by shim_logfd_open only, which log.c runs once
+ * before any line. */
+int shim_logfd_is_file(void)
+{
+    return target_path[0] != '\0';
+}
+
 void shim_logfd_write_stderr(const char *line, size_t len)
 {
     struct stat st;

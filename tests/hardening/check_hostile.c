@@ -260,6 +260,19 @@ START_TEST(unwritable_log_falls_back_to_stderr_with_one_line)
 }
 END_TEST
 
+/* A config problem is said on the console as well as in a log file; when
+ * the log file could not be opened the log is the console: once there. */
+START_TEST(config_problem_with_unwritable_log_is_said_once)
+{
+    struct harness_result r;
+    const char *env[] = { "SAGESHIM_LOG=/nonexistent/dir/sageshim.log", NULL };
+    run(HARNESS_WATCHED_MODULE, 1, "[sageshim]\ncolour = blue\n", env, &r, 0);
+    assert_original_ran(&r);
+    ck_assert_msg(harness_count(r.err, ":2: unknown key 'colour'") == 1, "%s", r.err);
+    harness_free(&r);
+}
+END_TEST
+
 START_TEST(log_path_that_is_a_symlink_is_not_followed)
 {
     struct harness_result r;
@@ -333,6 +346,7 @@ int main(void)
     TCase *log = tcase_create("log");
     tcase_set_timeout(log, 60);
     tcase_add_test(log, unwritable_log_falls_back_to_stderr_with_one_line);
+    tcase_add_test(log, config_problem_with_unwritable_log_is_said_once);
     tcase_add_test(log, log_path_that_is_a_symlink_is_not_followed);
     tcase_add_test(log, existing_log_is_appended_to_not_truncated);
     suite_add_tcase(s, log);
