@@ -25,8 +25,10 @@ struct hotfix_record {
     void *owner;              /* the original CUlibrary / CUmodule */
     int is_library;
     void *image;              /* the hotfix CUlibrary / CUmodule */
-    void *image_module;       /* library: its CUmodule, fetched on first use */
-    void *view;               /* library: the original's CUmodule (cuLibraryGetModule) */
+    /* library: the original's CUmodules handed out by cuLibraryGetModule,
+     * one per context (the CUDA 12.x runtime asks once per device). */
+    void *views[SHIM_MAX_DEVICES];
+    size_t nviews;
     char module[256];
     size_t nnames;
     char **names;             /* hot-fixed kernels */
@@ -61,9 +63,11 @@ static struct hotfix_record *find(void *owner, int *via_view)
             *via_view = 0;
             return rec;
         }
-        if (rec->view && rec->view == owner) {
-            *via_view = 1;
-            return rec;
+        for (size_t v = 0; v < rec->nviews; v++) {
+            if (rec->views[v] == owner) {
+                *via_view = 1;
+                return rec;
+            }
         }
     }
     return NULL;
@@ -152,9 +156,20 @@ void shim_hotfix_view(void *view, void *library)
     if (!view || atomic_load(&nrecords) == 0)
         return;
     pthread_mutex_lock(&hotfix_lock);
-    for (struct hotfix_record *rec = records; rec; rec = rec->next)
-        if (rec->owner == library && rec->is_library)
-            rec->view = view;
+    for (struct hotfix_record *rec = records; rec; rec = rec->next) {
+        if (rec->owner != library || !rec->is_library)
+            continue;
+        int known = 0;
+        for (size_t v = 0; v < rec->nviews; v++)
+            known |= rec->views[v] == view;
+        if (known)
+            continue;
+        if (rec->nviews < SHIM_MAX_DEVICES)
+            rec->views[rec->nviews++] = view;
+        else   /* more contexts than devices: this one keeps the original kernels */
+            shim_log(SS_LOG_WARN, "hotfix %s: more than %d modules of one library; the "
+                     "original kernels are used in this context", rec->module, SHIM_MAX_DEVICES);
+    }
     pthread_mutex_unlock(&hotfix_lock);
 }
 
@@ -177,14 +192,16 @@ static void *replacement(const struct shim_real *r, struct hotfix_record *rec, i
             return k;
         return NULL;
     }
-    if (!rec->image_module && r->cuLibraryGetModule) {
-        CUmodule m = NULL;
-        if (r->cuLibraryGetModule(&m, (CUlibrary)rec->image) == CUDA_SUCCESS)
-            rec->image_module = m;
-    }
+    /* The hotfix library's module for the current context, asked each time:
+     * a module belongs to one context, and the caller's context is the one
+     * its own cuLibraryGetModule answered for (a lookup, not a launch). */
+    CUmodule m = NULL;
+    if (!r->cuLibraryGetModule ||
+        r->cuLibraryGetModule(&m, (CUlibrary)rec->image) != CUDA_SUCCESS || !m)
+        return NULL;
     CUfunction f = NULL;
-    if (rec->image_module && r->cuModuleGetFunction &&
-        r->cuModuleGetFunction(&f, (CUmodule)rec->image_module, name) == CUDA_SUCCESS)
+    if (r->cuModuleGetFunction &&
+        r->cuModuleGetFunction(&f, m, name) == CUDA_SUCCESS)
         return f;
     return NULL;
 }

@@ -141,6 +141,33 @@ START_TEST(every_lookup_path_hands_out_the_hotfix)
 }
 END_TEST
 
+/* Two devices under the CUDA 12.x runtime: cuLibraryGetModule once per
+ * context, each module usable only in its own context (the fake driver's
+ * FAKE_CONTEXT).  The hotfix must be the current context's module too: a
+ * module of the first context handed out in the second fails to launch. */
+START_TEST(each_context_gets_the_hotfix_of_its_own_module)
+{
+    static const char *const two_contexts[] = { "FAKECUDA_DEVICES=9.0",
+                                                "CLIENT_SECOND_CONTEXT=1", NULL };
+    static const char *const by_module[] = { "--api", "library", "--lookup", "module", NULL };
+    char hot[17], orig[17];
+    image_id("tests/hotfix/hotfix_good.fatbin", hot);
+    image_id("tests/shim/watched_orig.fatbin", orig);
+    struct harness_result r;
+    run_client(clients[_i], FUSED_SO, config_for("tests/hotfix/good", NULL), two_contexts,
+               by_module, &r);
+    ck_assert_msg(r.status == 0, "%s: status %d\n%s\n%s", clients[_i], r.status, r.shim_log,
+                  r.fake_log);
+    ck_assert_msg(harness_count_prefix(r.fake_log, "wrongcontext") == 0, "%s:\n%s",
+                  clients[_i], r.fake_log);
+    ck_assert_msg(launches_from(&r, HARNESS_KERNEL_SCALE, hot) == 2 &&
+                      launches_from(&r, HARNESS_KERNEL_SHIFT, hot) == 2 &&
+                      launches_from(&r, NULL, orig) == 0,
+                  "%s:\n%s", clients[_i], r.fake_log);
+    harness_free(&r);
+}
+END_TEST
+
 /* ---- refusals: the kernel keeps the original, the line says why ------------ */
 
 START_TEST(a_changed_parameter_keeps_that_kernel_original)
@@ -507,6 +534,7 @@ int main(void)
     TCase *tc = tcase_create("hotfix");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, every_lookup_path_hands_out_the_hotfix, 0, NCLIENTS);
+    tcase_add_loop_test(tc, each_context_gets_the_hotfix_of_its_own_module, 0, NCLIENTS);
     tcase_add_test(tc, a_changed_parameter_keeps_that_kernel_original);
     tcase_add_test(tc, a_lower_thread_limit_keeps_that_kernel_original);
     tcase_add_test(tc, a_missing_architecture_keeps_every_kernel_original);

@@ -222,6 +222,19 @@ static int run_sequence(const struct run *run)
         failed = get_function(run, handle, run->kernels[i], &function) ||
                  launch(run, function, run->kernels[i]);
     }
+    /* CLIENT_SECOND_CONTEXT (with the fake driver's FAKE_CONTEXT): look every
+     * kernel up again and launch it in context 1, as a runtime does for a
+     * second device.  Single-threaded clients only (FAKE_CONTEXT is the
+     * process's environment). */
+    if (!failed && getenv("CLIENT_SECOND_CONTEXT")) {
+        setenv("FAKE_CONTEXT", "1", 1);
+        for (int i = 0; i < run->nkernels && !failed; i++) {
+            CUfunction function;
+            failed = get_function(run, handle, run->kernels[i], &function) ||
+                     launch(run, function, run->kernels[i]);
+        }
+        unsetenv("FAKE_CONTEXT");
+    }
     return unload(run, handle) || failed;
 }
 

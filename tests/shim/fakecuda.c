@@ -65,7 +65,19 @@ struct fake_kernel {
 struct fake_view {
     uint32_t magic;
     struct fake_module *library;
+    int context;               /* the context it was handed out in */
 };
+
+/* Contexts: FAKE_CONTEXT (0 or 1, read at each call) names the calling
+ * thread's current context, so a client can act as the CUDA 12.x runtime
+ * does with two devices: one cuLibraryGetModule per context, and a
+ * module of one context refused in the other. */
+#define FAKE_CONTEXTS 2
+static int current_context(void)
+{
+    const char *c = getenv("FAKE_CONTEXT");
+    return c && *c == '1' ? 1 : 0;
+}
 
 struct fake_module {
     uint32_t magic;
@@ -77,7 +89,7 @@ struct fake_module {
     char image_id[17];         /* first 16 hex digits of the load's sha256 */
     pthread_mutex_t lock;      /* guards kernels */
     struct fake_kernel *kernels;
-    struct fake_view view;     /* libraries only */
+    struct fake_view view[FAKE_CONTEXTS];   /* libraries only, one per context */
 };
 
 /* ---- log ------------------------------------------------------------------ */
@@ -281,8 +293,11 @@ static struct fake_module *new_module(int is_library)
         return NULL;
     m->magic = MODULE_MAGIC;
     m->is_library = is_library;
-    m->view.magic = VIEW_MAGIC;
-    m->view.library = m;
+    for (int c = 0; c < FAKE_CONTEXTS; c++) {
+        m->view[c].magic = VIEW_MAGIC;
+        m->view[c].library = m;
+        m->view[c].context = c;
+    }
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -337,8 +352,14 @@ static struct fake_module *as_module(void *handle, int is_library)
     if (!m)
         return NULL;
     /* Both structures start with their magic. */
-    if (!is_library && m->magic == VIEW_MAGIC)
-        return ((struct fake_view *)handle)->library;
+    if (!is_library && m->magic == VIEW_MAGIC) {
+        const struct fake_view *view = handle;
+        if (view->context != current_context()) {
+            fake_log("wrongcontext module-of=%d current=%d", view->context, current_context());
+            return NULL;
+        }
+        return view->library;
+    }
     if (m->magic != MODULE_MAGIC || m->is_library != is_library)
         return NULL;
     return m;
@@ -508,7 +529,7 @@ CUresult cuLibraryGetModule(CUmodule *module, CUlibrary library)
     struct fake_module *m = as_module(library, 1);
     if (!m)
         return CUDA_ERROR_INVALID_HANDLE;
-    *module = (CUmodule)&m->view;
+    *module = (CUmodule)&m->view[current_context()];
     return CUDA_SUCCESS;
 }
 
