@@ -44,14 +44,6 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct live_image live[MAX_LIVE_IMAGES];
 static size_t nlive;
 
-static int matches_any(char *const *patterns, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (patterns[i] && ss_glob_match(patterns[i], path))
-            return 1;
-    return 0;
-}
-
 static int find_owner(const void *image, const char *path, char *out, size_t len)
 {
     if (path) {
@@ -80,7 +72,7 @@ static int hotfix_offered(const char *owner)
     for (size_t b = 0; b < n; b++)
         for (size_t f = 0; f < bundles[b]->nhotfixes; f++) {
             const struct ss_manifest_item *item = bundles[b]->hotfixes[f].item;
-            if (matches_any(item->globs, item->nglobs, owner))
+            if (ss_glob_match_any(item->globs, item->nglobs, owner))
                 return 1;
         }
     return 0;
@@ -180,9 +172,10 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
     char owner[PATH_MAX];
     int watched = 0, observed = 0, hotfix = 0;
     if (find_owner(image, path, owner, sizeof owner)) {
-        watched = matches_any(cfg->modules, cfg->nmodules, owner);
-        observed = !watched && matches_any(cfg->observe, cfg->nobserve, owner);
-        hotfix = cfg->hotfix && matches_any(cfg->hotfix_modules, cfg->nhotfix_modules, owner) &&
+        watched = ss_glob_match_any(cfg->modules, cfg->nmodules, owner);
+        observed = !watched && ss_glob_match_any(cfg->observe, cfg->nobserve, owner);
+        hotfix = cfg->hotfix &&
+                 ss_glob_match_any(cfg->hotfix_modules, cfg->nhotfix_modules, owner) &&
                  hotfix_offered(owner);
     }
     /* Only watched and hot-fixed images are parsed. */
