@@ -14,10 +14,13 @@ $(SHIM_OBJS): ALL_CFLAGS += -I shim -fvisibility=hidden
 $(BUILD)/shim/dlsym.o: ALL_CFLAGS += -O2 -foptimize-sibling-calls -fno-stack-protector \
   $(if $(SANITIZE),-fno-sanitize=all)
 
-# The repair's Python (shim/repair.py) as bytes in the library: .incbin in
+# The repair's Python (shim/repair*.py, in the order repair_source.S
+# includes them) as bytes in the library: .incbin in
 # an assembler file, so any $(CC), native or cross, builds it, and no
 # sanitizer instruments it.  -MMD does not see .incbin: the rule names it.
-$(BUILD)/shim/repair_source.o: shim/repair_source.S shim/repair.py
+REPAIR_PY_FILES := shim/repair_pieces.py shim/repair_common.py shim/repair_fused.py \
+  shim/repair_attention.py shim/repair_triton.py shim/repair.py
+$(BUILD)/shim/repair_source.o: shim/repair_source.S $(REPAIR_PY_FILES)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 

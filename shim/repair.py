@@ -1,18 +1,24 @@
-"""sageshim's Python repair of SageAttention, run inside the user's process.
+"""sageshim's Python repair of SageAttention, run inside the user's process:
+part 6 of 6, the entry.
 
-shim/repair_py.c embeds this file (shim/repair_source.S) and runs it, right
-after the init of a watched extension module (`repair_modules`) returned, in
-a fresh private dictionary holding these names, and nothing else of ours:
+shim/repair_py.c embeds the repair's files (shim/repair_source.S: pieces,
+common, fused, attention, triton, then this one) and runs them, right after
+the init of a watched extension module (`repair_modules`) returned, in a
+fresh private dictionary holding these names, and nothing else of ours:
 
   module     the watched extension's dotted name ("sageattention._qattn_sm90")
   package    its package ("sageattention")
   extension  what the extension's PyInit returned: the module (single-phase
-             init) or its definition (multi-phase init)
+             init) or its definition (multi-phase init, as pybind11 3 and so
+             torch 2.11's extensions build it)
+  archs      the configured target architectures, e.g. (90, 120)
   log        log(level, message): one line in sageshim's log
+  count_cut  count_cut(kind): one more cut call for the diagnose summary
   LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG   the levels log() takes
 
-It does two things, each once per process whatever the number of runs (the
-state lives on the wrapper it installs, so a second run finds it):
+It does these things, each once per process whatever the number of runs (the
+state lives on the register_fake wrapper it installs, so a second run finds
+it):
 
 1. SageAttention 2.2.0's sm90_compile.py defines the fake of a custom op
    under the op's own name, so the module attribute ends up bound to the fake
@@ -24,18 +30,19 @@ state lives on the wrapper it installs, so a second run finds it):
    torch uses to find the registering code counts this wrapper's frame.
    Names an earlier import already shadowed are rebound.
 
-2. `_fused`'s entry points truncate every stride to 32 bits before the
-   launch (docs: sageattention-fused.md, section 7), so with a batch of 2 or
-   more a batch stride of 2^32 elements or more addresses batch elements 1..
-   wrongly whatever the kernel does.  For exactly those calls the entry point
-   runs once per batch element, on views of every batched argument (outputs
-   included; each element's batch index is then 0), writing the same values
-   the call would with 64-bit strides.  Other calls go straight through after
-   one stride check per tensor argument.
+2. Long inputs: the functions of the watched extension modules (`_fused`'s
+   entry points, the `_qattn_smXX` attention ops) and the Triton kernels of
+   the package's quantizers and attention are wrapped so that a call whose
+   offsets would pass 32 bits runs as pieces that fit (repair_fused.py,
+   repair_attention.py, repair_triton.py), only on devices in `archs`.  A
+   module built with multi-phase init has no functions when its PyInit
+   returns: the loader importing it is found in the calling frames and its
+   module is wrapped right after the import machinery executed it.
 
 Nothing here imports SageAttention, and torch only where the package is
 already imported.  Tested on its own by tests/repair/test_repair_py.py
-(stub torch) and inside the shim by tests/repair/check_repair.
+(stub torch) and tests/pieces/ (real torch), inside the shim by
+tests/repair/check_repair and tests/pieces/check_pieces.
 """
 import functools
 import inspect
@@ -43,22 +50,7 @@ import sys
 import types
 
 MARK = '__sageshim_repair__'
-SPLIT_MARK = '__sageshim_split__'
-
-# A stride the host converts to 32 bits loses information from here on.
-STRIDE_LIMIT = 1 << 32
-
-# `_fused`'s Python entry points (sageattention-fused.md, section 1); each
-# takes batched tensors (batch first) and scalars, and returns nothing.
-FUSED_ENTRY_POINTS = (
-    'quant_per_block_int8_cuda',
-    'quant_per_block_int8_fuse_sub_mean_cuda',
-    'quant_per_warp_int8_cuda',
-    'sub_mean_cuda',
-    'transpose_pad_permute_cuda',
-    'scale_fuse_quant_cuda',
-    'mean_scale_fuse_quant_cuda',
-)
+EXEC_MARK = '__sageshim_exec__'
 
 
 def in_package(module_name, state):
@@ -116,10 +108,7 @@ def wrap_register_fake(original, state):
         except Exception:
             caller = None
         if in_package(caller, state):
-            try:
-                split_loaded(state)
-            except Exception as error:
-                log(LOG_WARN, 'repair: batch splitting not set up: %r' % (error,))
+            wrap_loaded(state)
         repairing = (not args and isinstance(op, str) and '::' in op
                      and watched(caller, state))
         # The direct form register_fake(op, fn) registers from inside the
@@ -169,79 +158,70 @@ def fix_loaded(torch, package, state):
             note(state, module_name, namespace, name)
 
 
-# ---- 2. batch strides past 32 bits in _fused -----------------------------------
+# ---- 2. wrapping what a module gives, when it gives it ----------------------------
 
-def split_batches(real, name, tensor_type, split_state):
-    """`real` (a _fused entry point) run once per batch element when a batch
-    stride of its arguments does not fit 32 bits."""
-
-    def entry_point(*args, **kwargs):
-        batch = 0
-        wide = False
-        for value in args:
-            if isinstance(value, tensor_type) and value.dim() > 0:
-                if not batch:
-                    batch = value.size(0)
-                if value.stride(0) >= STRIDE_LIMIT:
-                    wide = True
-        if not wide or batch < 2:
-            return real(*args, **kwargs)
-        if not split_state['logged']:
-            split_state['logged'] = True
-            log(LOG_INFO, 'repair: %s: a batch stride does not fit 32 bits; running its %d'
-                ' batch elements one at a time (logged once per process)' % (name, batch))
-        results = []
-        for index in range(batch):
-            part = [value.narrow(0, index, 1)
-                    if isinstance(value, tensor_type) and value.dim() > 0
-                    and value.size(0) == batch else value
-                    for value in args]
-            results.append(real(*part, **kwargs))
-        return concatenate(results)
-
-    functools.update_wrapper(entry_point, real)
-    setattr(entry_point, SPLIT_MARK, real)
-    return entry_point
+def wrap_module(module_object, module_name, state):
+    """Wrap the long-input entry points of one watched extension module."""
+    short = module_name.rpartition('.')[2]
+    if short == '_fused':
+        split_fused(module_object, module_name, state)
+    elif short.startswith('_qattn_sm'):
+        wrap_attention_module(module_object, module_name, state)
 
 
-def concatenate(results):
-    """The per-element results as one: None stays None, tensors are joined
-    along the batch dimension, tuples element by element."""
-    first = results[0]
-    if first is None:
-        return None
-    if isinstance(first, tuple):
-        return tuple(concatenate([r[i] for r in results]) for i in range(len(first)))
-    return sys.modules['torch'].cat(results, 0)
+def wrap_loaded(state):
+    """Everything watched that is imported by now: the extension modules
+    seen (a multi-phase one once executed) and the package's Triton modules."""
+    for module_name in sorted(state['extensions']):
+        module_object = sys.modules.get(module_name)
+        if isinstance(module_object, types.ModuleType):
+            try:
+                wrap_module(module_object, module_name, state)
+            except Exception as error:
+                log(LOG_WARN, 'repair: %s: long inputs not wrapped: %r' % (module_name, error))
+    try:
+        wrap_triton_modules(state)
+    except Exception as error:
+        log(LOG_WARN, 'repair: Triton kernels not wrapped: %r' % (error,))
 
 
-def split_module(fused, module_name, state):
-    """Wrap the entry points `fused` has and that are not wrapped yet."""
-    tensor_type = getattr(sys.modules.get('torch'), 'Tensor', None)
-    if not isinstance(fused, types.ModuleType) or not isinstance(tensor_type, type):
-        return
-    split_state = state.setdefault('split', {'logged': False})
-    wrapped = []
-    for name in FUSED_ENTRY_POINTS:
-        real = getattr(fused, name, None)
-        if real is None or hasattr(real, SPLIT_MARK):
-            continue
-        setattr(fused, name, split_batches(real, '%s.%s' % (module_name, name), tensor_type,
-                                           split_state))
-        wrapped.append(name)
-    if wrapped:
-        log(LOG_DEBUG, 'repair: %s: %d entry points split batches past 32-bit strides'
-            % (module_name, len(wrapped)))
+def loader_of(module_name):
+    """The loader importing `module_name` right now, found in the calling
+    frames (importlib's create_module and module_from_spec hold the spec)."""
+    frame = sys._getframe(1)
+    try:
+        while frame is not None:
+            spec = frame.f_locals.get('spec')
+            if getattr(spec, 'name', None) == module_name:
+                return getattr(spec, 'loader', None)
+            frame = frame.f_back
+    finally:
+        del frame
+    return None
 
 
-def split_loaded(state):
-    """The watched _fused modules imported by now (a module built with
-    multi-phase init gets its functions after its PyInit returned: it is
-    wrapped at the next call of register_fake from its package)."""
-    for module_name in state['fused']:
-        fused = sys.modules.get(module_name)
-        if fused is not None:
-            split_module(fused, module_name, state)
+def after_exec(module_name, state):
+    """Have the loader of `module_name` (multi-phase init: its PyInit only
+    returned the definition) wrap the module right after it executed it.
+    The loader gets its own method back at once."""
+    loader = loader_of(module_name)
+    if loader is None or hasattr(loader.exec_module, EXEC_MARK):
+        return loader is not None
+    real_exec = loader.exec_module
+
+    def exec_module(module_object):
+        try:
+            real_exec(module_object)
+        finally:
+            try:
+                del loader.exec_module
+            except AttributeError:
+                pass
+        wrap_loaded(state)
+
+    setattr(exec_module, EXEC_MARK, True)
+    loader.exec_module = exec_module
+    return True
 
 
 # ---- entry -----------------------------------------------------------------------
@@ -261,15 +241,20 @@ def run(module, package, extension):
         import torch.library as library
     state = getattr(library.register_fake, MARK, None)
     if not isinstance(state, dict):
-        state = {'packages': set(), 'repaired': set(), 'fused': set()}
+        state = {'packages': set(), 'repaired': set(), 'extensions': set()}
         library.register_fake = wrap_register_fake(library.register_fake, state)
         log(LOG_DEBUG, 'repair: torch.library.register_fake wrapped')
     state['packages'].add(package)
+    state['extensions'].add(module)
     fix_loaded(torch, package, state)
-    if module.rpartition('.')[2] == '_fused':
-        state['fused'].add(module)
-        split_module(extension, module, state)
-    split_loaded(state)
+    if isinstance(extension, types.ModuleType):
+        # Single-phase init: the module is complete (and not yet in
+        # sys.modules: the importer adds it when this returns).
+        wrap_module(extension, module, state)
+    elif extension is not None and not after_exec(module, state):
+        log(LOG_DEBUG, 'repair: %s: no loader found; wrapped at the next call from '
+            'its package' % module)
+    wrap_loaded(state)
 
 
 if __name__ == 'sageshim_repair':

@@ -36,6 +36,8 @@ struct python_api {
     int (*PyDict_SetItemString)(py_object *dict, const char *key, py_object *value);
     py_object *(*PyUnicode_FromString)(const char *text);
     py_object *(*PyLong_FromLong)(long value);
+    py_object *(*PyTuple_New)(ssize_t size);
+    int (*PyTuple_SetItem)(py_object *tuple, ssize_t index, py_object *item);
     const char *(*PyUnicode_AsUTF8AndSize)(py_object *text, ssize_t *size);
     py_object *(*PyObject_Str)(py_object *object);
     py_object *(*PyCFunction_NewEx)(struct py_method_def *def, py_object *self,
@@ -68,6 +70,8 @@ static int find_python(struct python_api *api)
         && find((void **)&api->PyDict_SetItemString, "PyDict_SetItemString")
         && find((void **)&api->PyUnicode_FromString, "PyUnicode_FromString")
         && find((void **)&api->PyLong_FromLong, "PyLong_FromLong")
+        && find((void **)&api->PyTuple_New, "PyTuple_New")
+        && find((void **)&api->PyTuple_SetItem, "PyTuple_SetItem")
         && find((void **)&api->PyUnicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize")
         && find((void **)&api->PyObject_Str, "PyObject_Str")
         && find((void **)&api->PyCFunction_NewEx, "PyCFunction_NewEx")
@@ -110,6 +114,44 @@ static py_object *python_log(py_object *self, py_object *args)
 static struct py_method_def python_log_def = {
     "log", python_log, PY_METH_VARARGS, "sageshim: write one line to its log",
 };
+
+/* count_cut(kind) as seen from Python: one more call the repair ran as
+ * pieces, for the diagnose summary (cuts.c). */
+static py_object *python_count_cut(py_object *self, py_object *args)
+{
+    (void)self;
+    struct python_api api;
+    if (!find_python(&api))
+        return NULL;
+    const char *kind = NULL;
+    if (!api.PyArg_ParseTuple(args, "s:count_cut", &kind))
+        return NULL;
+    shim_count_cut(kind);
+    api.Py_IncRef(api.none);
+    return api.none;
+}
+
+static struct py_method_def python_count_cut_def = {
+    "count_cut", python_count_cut, PY_METH_VARARGS,
+    "sageshim: count one call run as pieces (diagnose summary)",
+};
+
+/* The configured target architectures as a tuple of ints, e.g. (90, 120). */
+static py_object *archs_tuple(const struct python_api *api)
+{
+    const struct ss_config *cfg = shim_config();
+    size_t count = cfg ? cfg->narchs : 0;
+    py_object *tuple = api->PyTuple_New((ssize_t)count);
+    for (size_t i = 0; tuple && i < count; i++) {
+        py_object *arch = api->PyLong_FromLong((long)cfg->archs[i]);
+        /* PyTuple_SetItem takes the reference, also when it fails. */
+        if (!arch || api->PyTuple_SetItem(tuple, (ssize_t)i, arch) != 0) {
+            api->Py_DecRef(tuple);
+            return NULL;
+        }
+    }
+    return tuple;
+}
 
 /* Log the pending Python exception (it is cleared). */
 static void log_python_error(const struct python_api *api, const char *module)
@@ -176,7 +218,10 @@ static int set_names(const struct python_api *api, py_object *globals, const cha
         && set_item(api, globals, "__name__", api->PyUnicode_FromString("sageshim_repair"))
         && set_item(api, globals, "module", api->PyUnicode_FromString(module))
         && set_item(api, globals, "package", api->PyUnicode_FromString(package))
-        && set_item(api, globals, "log", api->PyCFunction_NewEx(&python_log_def, NULL, NULL));
+        && set_item(api, globals, "log", api->PyCFunction_NewEx(&python_log_def, NULL, NULL))
+        && set_item(api, globals, "count_cut",
+                    api->PyCFunction_NewEx(&python_count_cut_def, NULL, NULL))
+        && set_item(api, globals, "archs", archs_tuple(api));
     for (size_t i = 0; ok && i < sizeof python_log_levels / sizeof python_log_levels[0]; i++)
         ok = set_item(api, globals, python_log_levels[i].name,
                       api->PyLong_FromLong((long)python_log_levels[i].level));

@@ -39,6 +39,7 @@
  *   2 logfd.c          the log's descriptor: opened without blocking, checked
  *                      before each line, written without SIGPIPE (log.c only)
  *   2 launchline.c     the diagnose launch line and decimal formatting
+ *   2 cuts.c           counts of calls the Python repair ran as pieces
  *
  * 1 real functions: the driver and the dynamic linker, never the shim.
  *   1 real.c           the next dlsym, and the driver's functions resolved
@@ -110,6 +111,20 @@ int shim_log_enabled(enum ss_log_level level);
 
 /* Counters the log and bench read ("images seen / parsed"). */
 void shim_count_image_seen(int watched);
+
+/* ---- cuts.c: calls the repair ran as pieces (diagnose summary) ----------- */
+
+enum shim_cut_kind {
+    SHIM_CUT_BATCH_SPLIT,    /* _fused entry point, one batch element at a time */
+    SHIM_CUT_ATTENTION,      /* an attention op or Triton attention, in pieces */
+    SHIM_CUT_QUANTIZER,      /* a Triton Q/K quantizer launch, in pieces */
+    SHIM_CUT_KINDS
+};
+/* One more cut call of the kind repair.py names ("attention", ...); -1 for
+ * a name that is no kind. */
+int shim_count_cut(const char *kind_name);
+unsigned long shim_cut_count(enum shim_cut_kind kind);
+const char *shim_cut_kind_name(enum shim_cut_kind kind);
 
 /* ---- decide.c: what to load instead --------------------------------------- */
 

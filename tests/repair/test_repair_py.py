@@ -16,8 +16,14 @@ import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.join(HERE, '..', '..', 'shim', 'repair.py')
+SHIM = os.path.join(HERE, '..', '..', 'shim')
+# The repair's files in the order shim/repair_source.S embeds them.
+SOURCES = [os.path.join(SHIM, name) for name in (
+    'repair_pieces.py', 'repair_common.py', 'repair_fused.py', 'repair_attention.py',
+    'repair_triton.py', 'repair.py')]
 sys.path.insert(0, os.path.join(HERE, 'stub'))
+# The stub's tensors are CPU tensors: count them as a device in `archs`.
+os.environ['SAGESHIM_TEST_CPU_ARCH'] = '90'
 
 import torch  # noqa: E402  (the stub)
 import torch.library  # noqa: E402
@@ -30,8 +36,11 @@ WIDE = 1 << 32
 def run_repair(module, package, extension=None):
     """Run repair.py once as the shim would; returns its log lines (level, text)."""
     lines = []
-    with open(SOURCE) as f:
-        code = compile(f.read(), '<sageshim-repair>', 'exec')
+    text = ''
+    for source in SOURCES:
+        with open(source) as f:
+            text += f.read() + '\n'
+    code = compile(text, '<sageshim-repair>', 'exec')
     names = {
         '__builtins__': builtins,
         '__name__': 'sageshim_repair',
@@ -39,6 +48,8 @@ def run_repair(module, package, extension=None):
         'package': package,
         'extension': extension,
         'log': lambda level, message: lines.append((level, message)),
+        'count_cut': lambda kind: lines.append(('cut', kind)),
+        'archs': (90, 120),
     }
     names.update(LEVELS)
     exec(code, names)

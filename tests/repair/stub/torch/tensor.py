@@ -7,7 +7,16 @@ tensor, as in torch.  Sizes and strides are only numbers: a stub tensor of
 2 x 200,000 x 56 x 128 elements holds two objects."""
 
 
+class Device:
+    """Where a stub tensor lives: the CPU (the repair touches CPU tensors only
+    when a test sets SAGESHIM_TEST_CPU_ARCH)."""
+    type = 'cpu'
+    index = None
+
+
 class Tensor:
+    device = Device()
+
     def __init__(self, sizes, strides=None, items=None, _storage=None, _offset=0):
         self._sizes = tuple(sizes)
         if strides is None:
