@@ -137,8 +137,21 @@ def fits(call, family, batch, kv_heads, rows, offset_limit, int_limit):
     return batch * heads * round_up(rows, ROW_PADDING) <= offset_limit
 
 
-def needs_pieces(call, family, offset_limit, int_limit):
-    return not fits(call, family, call.batch, call.kv_heads, call.rows, offset_limit, int_limit)
+def fits_as_given(call, family, offset_limit, int_limit):
+    """Does the call run right as the caller made it: every stride of q, k,
+    v and o below the int limit, and every tensor the kernel addresses in 32
+    bits (o; on sm_80/89/120 also q, k, v) with its padded span below the
+    offset limit?  One cheap pass, the whole cost of a call that fits."""
+    for tensor, dims, addressed in ((call.o, call.dims, True),
+                                    (call.q, call.dims, family != 'sm90'),
+                                    (call.k, call.dims, family != 'sm90'),
+                                    (call.v, call.v_dims, family != 'sm90')):
+        strides = tensor.stride()
+        if max(strides) >= int_limit:
+            return False
+        if addressed and span(padded(tensor.size(), dims[2]), strides) > offset_limit:
+            return False
+    return call.batch * call.heads * round_up(call.rows, ROW_PADDING) <= offset_limit
 
 
 def scale_range(call, family, r0, r1):
@@ -201,11 +214,13 @@ def describe(call, family, steps):
         cuts.append('head group')
     if steps[2] < call.rows:
         cuts.append('query range')
-    return ('%s x %d x %d, B=%d, N=%d, %s%s): %d pieces by %s'
+    count = count_pieces(call.batch, call.kv_heads, call.rows, steps)
+    how = ('%d pieces by %s' % (count, ', '.join(cuts)) if cuts
+           else '1 call with strides the host int holds')
+    return ('%s x %d x %d, B=%d, N=%d, %s%s): %s'
             % (layout, call.heads, call.q.size(-1), call.batch, call.rows,
                'causal' if call.causal else 'non-causal',
-               '' if family == 'sm90' else ', q/k/v in 32 bits',
-               count_pieces(call.batch, call.kv_heads, call.rows, steps), ', '.join(cuts)))
+               '' if family == 'sm90' else ', q/k/v in 32 bits', how))
 
 
 def wrap_attention(real, name, family, tensor_type, state):
@@ -219,7 +234,7 @@ def wrap_attention(real, name, family, tensor_type, state):
             call = Call(args, tensor_type)
         except (ValueError, IndexError, TypeError):
             return real(*args, **kwargs)
-        if not needs_pieces(call, family, offset_limit, int_limit):
+        if fits_as_given(call, family, offset_limit, int_limit):
             return real(*args)
         steps = plan(call.batch, call.kv_heads, call.rows,
                      lambda b, g, r: fits(call, family, b, g, r, offset_limit, int_limit),
@@ -231,8 +246,8 @@ def wrap_attention(real, name, family, tensor_type, state):
                                        call.rows, call.q.size(-1),
                                        'a causal call is cut by batch and head only'
                                        if call.causal else 'even one block of rows does not'))
-        say_cut(state, 'attention', 'attention: offsets past 2^32 elements (%s'
-                % describe(call, family, steps))
+        say_cut(state, 'attention', 'attention: offsets past 2^32 elements or strides past '
+                '2^31 (%s' % describe(call, family, steps))
         return run_pieces(real, call, family, steps, int_limit)
 
     functools.update_wrapper(attention, real)

@@ -137,6 +137,28 @@ static void print_wraps(const struct shim_kernel_stats *ks, size_t nks)
              "and the installed bundle (sageshim doctor shows it).", unfixed, total, names);
 }
 
+/* Calls the repair ran as pieces (long inputs past 32-bit offsets), per
+ * kind: each one was right only because it was cut. */
+static void print_cuts(void)
+{
+    unsigned long total = 0;
+    char kinds[256] = "";
+    size_t used = 0;
+    for (int kind = 0; kind < SHIM_CUT_KINDS; kind++) {
+        unsigned long n = shim_cut_count((enum shim_cut_kind)kind);
+        if (n == 0)
+            continue;
+        total += n;
+        int w = snprintf(kinds + used, sizeof kinds - used, "%s%s %lu", used ? ", " : "",
+                         shim_cut_kind_name((enum shim_cut_kind)kind), n);
+        if (w > 0 && (size_t)w < sizeof kinds - used)
+            used += (size_t)w;
+    }
+    if (total > 0)
+        shim_log(SS_LOG_INFO, "summary: long inputs: %lu call%s run in pieces (%s)", total,
+                 total == 1 ? "" : "s", kinds);
+}
+
 static void print_summary(void *ctx, const struct shim_module_stats *mods, size_t nmods,
                           const struct shim_kernel_stats *ks, size_t nks)
 {
@@ -179,7 +201,10 @@ __attribute__((destructor)) static void shim_summary_at_exit(void)
                  total, watched, total - watched);
         return;
     }
-    /* A process that loaded no CUDA code has nothing to summarize, and a
+    /* Calls cut into pieces are told even where no CUDA code was loaded
+     * (a CPU test of the repair). */
+    print_cuts();
+    /* A process that loaded no CUDA code has nothing more to summarize, and a
      * launcher's helpers must not get a line each. */
     unsigned long total, watched;
     shim_images_seen(&total, &watched);
