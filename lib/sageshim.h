@@ -19,7 +19,6 @@
  *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
  *   printable.h the one sanitiser for text printed from input (\xNN escapes)
  *   append.h   a message built in a fixed buffer, cut to fit
- *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
  *   memprobe.h how much of an in-memory image is mapped and readable
  *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
  *              index arithmetic wrap (diagnose)?
@@ -43,7 +42,6 @@
 #include "file.h"
 #include "printable.h"
 #include "append.h"
-#include "hashcache.h"
 #include "memprobe.h"
 #include "fused.h"
 #include "plan.h"
