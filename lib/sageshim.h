@@ -6,7 +6,8 @@
  *   select.h   which entry the driver runs on a given compute capability
  *   abi.h      per-kernel verdicts: may a replacement stand in for an original?
  *   merge.h    build the container handed to the driver instead of the original
- *   sha256.h   hashing for the bundle manifest
+ *   sha256.h   hashing for the bundle manifest: the CPU's SHA instructions where
+ *              it has them (sha256_x86.c, sha256_arm.c), portable C elsewhere
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   plan.h     the redirect plan for one image: entries replaced, kernels
  *              hot-fixed, and the log lines that say so (shim and doctor)
