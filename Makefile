@@ -55,7 +55,7 @@ INSTALL_STEPS :=
 .PHONY: all check gpucheck bench install clean fixtures
 all:
 
-include $(sort $(wildcard lib/module.mk shim/module.mk tools/module.mk kernels/module.mk))
+include $(sort $(wildcard lib/module.mk shim/module.mk tools/module.mk kernels/module.mk bench/module.mk))
 include $(sort $(wildcard tests/module.mk tests/*/module.mk))
 
 all: $(ALL_TARGETS)
