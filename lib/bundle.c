@@ -193,22 +193,6 @@ static int directory_trusted(const char *dir, uid_t uid, char *why, size_t len)
 }
 
 static int open_capped(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                       ss_diag_fn diag, void *ctx, struct ss_error *err);
-
-int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                           ss_diag_fn diag, void *ctx, struct ss_error *err)
-{
-    struct capped_diag c = { diag, ctx, 0, 0 };
-    int rc = open_capped(dir, b, trust, capped, &c, err);
-    if (c.dropped && diag) {
-        char manifest_path[4200];
-        snprintf(manifest_path, sizeof manifest_path, "%s/MANIFEST", dir);
-        ss_diag(diag, ctx, manifest_path, 0, "%d more problems not shown", c.dropped);
-    }
-    return rc;
-}
-
-static int open_capped(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
                        ss_diag_fn diag, void *ctx, struct ss_error *err)
 {
     memset(b, 0, sizeof *b);
@@ -247,7 +231,8 @@ static int open_capped(const char *dir, struct ss_bundle *b, const struct ss_tru
         }
     }
     for (size_t i = 0; i < b->manifest.nitems; i++)
-        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path, diag, ctx) == 0)
+        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path,
+                      diag, ctx) == 0)
             b->nfiles++;
     /* Hotfix files: the same reading, hashing and parsing. */
     if (b->manifest.nhotfixes > 0) {
@@ -264,6 +249,21 @@ static int open_capped(const char *dir, struct ss_bundle *b, const struct ss_tru
             b->nhotfixes++;
     free(manifest_path);
     return 0;
+}
+
+int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx, struct ss_error *err)
+{
+    /* Every problem goes through `capped`: SHOWN_PROBLEMS of them reach
+     * diag, then one line counts the rest. */
+    struct capped_diag c = { diag, ctx, 0, 0 };
+    int rc = open_capped(dir, b, trust, capped, &c, err);
+    if (c.dropped && diag) {
+        char manifest_path[4200];
+        snprintf(manifest_path, sizeof manifest_path, "%s/MANIFEST", dir);
+        ss_diag(diag, ctx, manifest_path, 0, "%d more problems not shown", c.dropped);
+    }
+    return rc;
 }
 
 void ss_bundle_close(struct ss_bundle *b)
