@@ -223,6 +223,13 @@ START_TEST(detection_agrees_with_the_kernel)
         ck_assert_str_eq(ss_sha256_impl_name(), "ARMv8 SHA2");
     else
         ck_assert_str_eq(ss_sha256_impl_name(), "portable");
+    /* valgrind shows the program a CPU without SHA (it cannot run those
+     * instructions): the portable code is then right. */
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload")) {
+        printf("sha256: under valgrind, /proc/cpuinfo not compared\n");
+        return;
+    }
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
         return;
