@@ -231,7 +231,8 @@ static void log_passed_on(const struct python_api *api, const char *module)
 {
     py_object *type = NULL, *value = NULL, *traceback = NULL;
     api->PyErr_Fetch(&type, &value, &traceback);
-    /* The class's str() runs no user code: "<class 'KeyboardInterrupt'>". */
+    /* "<class 'KeyboardInterrupt'>": the class's str(), with no exception
+     * pending while it runs (a metaclass could run code there). */
     py_object *described = type ? api->PyObject_Str(type) : NULL;
     const char *text = described ? api->PyUnicode_AsUTF8AndSize(described, NULL) : NULL;
     shim_log(SS_LOG_INFO, "repair: %s raised while repairing %s; passed on to the import",
