@@ -30,8 +30,9 @@ int ss_sha256_arm_available(void)
     return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0;
 }
 
-/* GCC and Clang both take "+crypto" (SHA2 and AES); GCC 12 has no "+sha2"
- * in target attributes. */
+/* "+crypto" (SHA2 and AES), which GCC and Clang both take: GCC 12's
+ * arm_neon.h defines the SHA2 intrinsics under "+crypto", and with "+sha2"
+ * alone they fail to inline ("target specific option mismatch"). */
 __attribute__((target("+crypto")))
 void ss_sha256_arm_blocks(uint32_t state[8], const uint8_t *data, size_t nblocks)
 {
