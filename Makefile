@@ -56,6 +56,8 @@ INSTALL_STEPS :=
 all:
 
 include $(sort $(wildcard lib/module.mk shim/module.mk tools/module.mk kernels/module.mk))
+# After lib/module.mk: its rules name CORE_LIB as a prerequisite.
+include $(wildcard bench/module.mk)
 include $(sort $(wildcard tests/module.mk tests/*/module.mk))
 
 all: $(ALL_TARGETS)

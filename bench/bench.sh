@@ -15,7 +15,10 @@
 #      shim parses and merges) and the first kernel lookup after it;
 #   4. VmRSS / VmHWM at exit, bare vs shim;
 #   5. the corrected _fused kernels vs their 32-bit stand-in at the long
-#      shapes of issue 13 (tests/gpu/hotfix/bench_hotfix.py).
+#      shapes of issue 13 (tests/gpu/hotfix/bench_hotfix.py);
+#   6. SHA-256 throughput of each implementation the CPU has, and the time
+#      to open the shipped hotfix bundle with each ($BUILD/bench/sha256_bench,
+#      built by `make`; it needs no GPU and runs alone on any machine).
 # Exits 1 when a measurement could not be made; targets missed are reported
 # in the table, not in the exit status.
 #
@@ -409,6 +412,29 @@ if sh tests/gpu/hotfix/build.sh --if-stale >"$LOGS/hotfix-build.out" 2>&1 &&
 else
     failed "hotfix kernels" "$LOGS/hotfix.err" "$?"
     emit "Not measured (see hotfix.err and hotfix-build.out in the logs)."
+fi
+emit
+
+# ---- 6. SHA-256 -----------------------------------------------------------------------
+
+emit "## 6. SHA-256 and bundle open on this machine's CPU"
+emit
+emit "Every process that opens the bundle hashes every file in it (SECURITY.md, promise 10)."
+emit "$BUILD/bench/sha256_bench on $BUILD/kernels: median of 7 hashes of 64 MiB per implementation,"
+emit "and median of 15 opens (read, hash, parse) of the shipped hotfix bundle. MB = 10^6 bytes."
+emit
+emit "| implementation | MB/s | bundle bytes | bundle open ms |"
+emit "|---|---:|---:|---:|"
+if "$BUILD/bench/sha256_bench" "$BUILD/kernels" >"$LOGS/sha256.out" 2>&1; then
+    for tag in $(sed -n 's/^sha256 impl=\([a-z0-9-]*\).*/\1/p' "$LOGS/sha256.out"); do
+        rate=$(sed -n "s/^sha256 impl=$tag mb_per_s=\([0-9.]*\).*/\1/p" "$LOGS/sha256.out")
+        bytes=$(sed -n "s/^bundle_open impl=$tag bytes=\([0-9]*\).*/\1/p" "$LOGS/sha256.out")
+        ms=$(sed -n "s/^bundle_open impl=$tag .* ms=\([0-9.]*\).*/\1/p" "$LOGS/sha256.out")
+        emit "| $tag | $rate | $bytes | $ms |"
+    done
+else
+    failed "sha256_bench" "$LOGS/sha256.out" "$?"
+    emit "Not measured (see sha256.out in the logs)."
 fi
 emit
 

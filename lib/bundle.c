@@ -1,9 +1,15 @@
 /* bundle.c: opening the corrected-fatbin bundle.  Every file is read
  * whole, hashed, and parsed before anything may use it; a file that fails
- * any of these is left out (and reported), never half used. */
+ * any of these is left out (and reported), never half used.
+ *
+ * The hash is always computed, in every process, over the very buffer that
+ * is then parsed and handed to the driver (merged entries point into it,
+ * the hotfix library is loaded from it): no metadata says "unchanged" -
+ * a file written through a shared mapping, damaged below the file system,
+ * or rewritten while it was read keeps its size and times, not its bytes.
+ * Hashing costs milliseconds for real bundles (sha256.h). */
 #include "bundle.h"
 #include "file.h"
-#include "hashcache.h"
 #include "sha256.h"
 #include "trust.h"
 
@@ -20,6 +26,28 @@
 #define MAX_FATBIN_BYTES ((size_t)512 * 1024 * 1024)
 /* Distinct kernel names counted per file; more is reported as a mismatch. */
 #define MAX_COUNTED_KERNELS 65536
+/* Problems passed on per bundle opened, then one "N more" line: a damaged
+ * MANIFEST of 1 MiB has ~95,000 bad lines, and every process that opens it
+ * would write them all (the config's problems stop at 8 the same way). */
+#define SHOWN_PROBLEMS 8
+
+struct capped_diag {
+    ss_diag_fn diag;
+    void *ctx;
+    int shown, dropped;
+};
+
+static void capped(void *ctx, const char *file, int line, const char *message)
+{
+    struct capped_diag *c = ctx;
+    if (c->shown >= SHOWN_PROBLEMS) {
+        c->dropped++;
+        return;
+    }
+    c->shown++;
+    if (c->diag)
+        c->diag(c->ctx, file, line, message);
+}
 
 /* Read a regular file of at most `max` bytes (file.h: never blocks, trust
  * checked on the descriptor before reading).  Returns 0, or -1 with the
@@ -97,8 +125,8 @@ static void check_archs(const struct ss_manifest_item *item, const struct ss_ima
 
 /* Read, hash and parse one listed file into f.  Returns 0 when usable. */
 static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_bundle_file *f,
-                     const struct ss_trust *trust, struct ss_hash_cache *hashes,
-                     const char *manifest_path, ss_diag_fn diag, void *ctx)
+                     const struct ss_trust *trust, const char *manifest_path, ss_diag_fn diag,
+                     void *ctx)
 {
     char why[256];
     char *path = join_path(dir, item->file);
@@ -108,20 +136,17 @@ static int open_file(const char *dir, struct ss_manifest_item *item, struct ss_b
     }
     memset(f, 0, sizeof *f);
     f->item = item;
-    struct stat st;
-    int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, &st, why, sizeof why);
+    int r = read_bounded(path, MAX_FATBIN_BYTES, trust, &f->bytes, &f->len, NULL, why, sizeof why);
     free(path);
     if (r < 0) {
         ss_diag(diag, ctx, manifest_path, 0, "%s: %s; file refused", item->file, why);
         return -1;
     }
 
+    /* f->bytes is private memory from here on: what is hashed is what is
+     * parsed and used, whatever happens to the file meanwhile. */
     char hex[65];
-    /* Hashed once per file version, not once per process (hashcache.h). */
-    if (!ss_hash_cache_find(hashes, &st, hex)) {
-        ss_sha256_hex(f->bytes, f->len, hex);
-        ss_hash_cache_add(hashes, &st, hex);
-    }
+    ss_sha256_hex(f->bytes, f->len, hex);
     if (strcmp(hex, item->sha256) != 0) {
         ss_diag(diag, ctx, manifest_path, 0, "%s: sha256 mismatch (manifest %.12s..., file %.12s...); file refused",
                item->file, item->sha256, hex);
@@ -167,8 +192,8 @@ static int directory_trusted(const char *dir, uid_t uid, char *why, size_t len)
     return ss_stat_trusted(&st, uid, why, len);
 }
 
-int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                           ss_diag_fn diag, void *ctx, struct ss_error *err)
+static int open_capped(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                       ss_diag_fn diag, void *ctx, struct ss_error *err)
 {
     memset(b, 0, sizeof *b);
     if (!dir || !*dir)
@@ -205,17 +230,14 @@ int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss
             return ss_fail_nooffset(err, "out of memory");
         }
     }
-    struct ss_hash_cache hashes;
-    ss_hash_cache_open(&hashes, trust);
     for (size_t i = 0; i < b->manifest.nitems; i++)
-        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, &hashes,
-                      manifest_path, diag, ctx) == 0)
+        if (open_file(dir, &b->manifest.items[i], &b->files[b->nfiles], trust, manifest_path,
+                      diag, ctx) == 0)
             b->nfiles++;
     /* Hotfix files: the same reading, hashing and parsing. */
     if (b->manifest.nhotfixes > 0) {
         b->hotfixes = calloc(b->manifest.nhotfixes, sizeof *b->hotfixes);
         if (!b->hotfixes) {
-            ss_hash_cache_close(&hashes);
             free(manifest_path);
             ss_bundle_close(b);
             return ss_fail_nooffset(err, "out of memory");
@@ -223,11 +245,25 @@ int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss
     }
     for (size_t i = 0; i < b->manifest.nhotfixes; i++)
         if (open_file(dir, &b->manifest.hotfixes[i], &b->hotfixes[b->nhotfixes], trust,
-                      &hashes, manifest_path, diag, ctx) == 0)
+                      manifest_path, diag, ctx) == 0)
             b->nhotfixes++;
-    ss_hash_cache_close(&hashes);
     free(manifest_path);
     return 0;
+}
+
+int ss_bundle_open_trusted(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                           ss_diag_fn diag, void *ctx, struct ss_error *err)
+{
+    /* Every problem goes through `capped`: SHOWN_PROBLEMS of them reach
+     * diag, then one line counts the rest. */
+    struct capped_diag c = { diag, ctx, 0, 0 };
+    int rc = open_capped(dir, b, trust, capped, &c, err);
+    if (c.dropped && diag) {
+        char manifest_path[4200];
+        snprintf(manifest_path, sizeof manifest_path, "%s/MANIFEST", dir);
+        ss_diag(diag, ctx, manifest_path, 0, "%d more problems not shown", c.dropped);
+    }
+    return rc;
 }
 
 void ss_bundle_close(struct ss_bundle *b)

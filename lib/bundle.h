@@ -64,8 +64,10 @@ struct ss_bundle {
 
 /* Open a bundle directory: read MANIFEST, read and hash each file (a file
  * whose hash does not match is refused and reported), parse containers.
- * Returns 0 when the manifest was read (possibly with refused files), -1
- * when the bundle is unusable. */
+ * Each file is read once into bytes, and bytes is what was hashed.  At most
+ * 8 problems reach diag, then one "N more problems not shown".  Returns 0
+ * when the manifest was read (possibly with refused files), -1 when the
+ * bundle is unusable. */
 int ss_bundle_open(const char *dir, struct ss_bundle *b, ss_diag_fn diag, void *ctx,
                    struct ss_error *err);
 /* The same, for a setuid/setgid program when trust->secure (trust.h): the

@@ -6,7 +6,8 @@
  *   select.h   which entry the driver runs on a given compute capability
  *   abi.h      per-kernel verdicts: may a replacement stand in for an original?
  *   merge.h    build the container handed to the driver instead of the original
- *   sha256.h   hashing for the bundle manifest
+ *   sha256.h   hashing for the bundle manifest: the CPU's SHA instructions where
+ *              it has them (sha256_x86.c, sha256_arm.c), portable C elsewhere
  *   bundle.h   the corrected-fatbin bundle: MANIFEST + .fatbin files
  *   plan.h     the redirect plan for one image: entries replaced, kernels
  *              hot-fixed, and the log lines that say so (shim and doctor)
@@ -19,7 +20,6 @@
  *   file.h     the one bounded, non-blocking, trust-checked whole-file reader
  *   printable.h the one sanitiser for text printed from input (\xNN escapes)
  *   append.h   a message built in a fixed buffer, cut to fit
- *   hashcache.h bundle file hashes remembered across processes (not in secure mode)
  *   memprobe.h how much of an in-memory image is mapped and readable
  *   fused.h    SageAttention's 44 _fused kernels; would a launch's 32-bit
  *              index arithmetic wrap (diagnose)?
@@ -43,7 +43,6 @@
 #include "file.h"
 #include "printable.h"
 #include "append.h"
-#include "hashcache.h"
 #include "memprobe.h"
 #include "fused.h"
 #include "plan.h"

@@ -1,11 +1,15 @@
-/* sha256.c: SHA-256 as specified in FIPS 180-4, section 6.2. */
+/* sha256.c: SHA-256 as specified in FIPS 180-4, section 6.2: the portable
+ * compression function, the padding, and the choice of implementation
+ * (sha256_x86.c and sha256_arm.c use the CPU's SHA instructions). */
 #include "sha256.h"
+#include "sha256_impl.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* First 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4, 4.2.2). */
-static const uint32_t round_constants[64] = {
+const uint32_t ss_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -50,7 +54,7 @@ static void compress_block(uint32_t state[8], const uint8_t block[64])
     for (int t = 0; t < 64; t++) {
         uint32_t sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         uint32_t choose = (e & f) ^ (~e & g);
-        uint32_t t1 = h + sum1 + choose + round_constants[t] + w[t];
+        uint32_t t1 = h + sum1 + choose + ss_sha256_k[t] + w[t];
         uint32_t sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
         uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
         uint32_t t2 = sum0 + majority;
@@ -73,6 +77,90 @@ static void compress_block(uint32_t state[8], const uint8_t block[64])
     state[7] += h;
 }
 
+static void portable_blocks(uint32_t state[8], const uint8_t *data, size_t nblocks)
+{
+    for (size_t i = 0; i < nblocks; i++)
+        compress_block(state, data + 64 * i);
+}
+
+/* ---- which implementation ------------------------------------------------- */
+
+/* SS_SHA256_BEST until the first hash asks: the CPU is probed once (cpuid
+ * or the auxiliary vector, both cheap and safe at any time).  Two threads
+ * may both probe; they store the same answer. */
+static atomic_int current = SS_SHA256_BEST;
+
+int ss_sha256_available(enum ss_sha256_impl impl)
+{
+    switch (impl) {
+    case SS_SHA256_BEST:
+    case SS_SHA256_PORTABLE:
+        return 1;
+    case SS_SHA256_X86_SHANI:
+        return ss_sha256_x86_available();
+    case SS_SHA256_ARMV8:
+        return ss_sha256_arm_available();
+    }
+    return 0;
+}
+
+static enum ss_sha256_impl best(void)
+{
+    if (ss_sha256_x86_available())
+        return SS_SHA256_X86_SHANI;
+    if (ss_sha256_arm_available())
+        return SS_SHA256_ARMV8;
+    return SS_SHA256_PORTABLE;
+}
+
+static enum ss_sha256_impl in_use(void)
+{
+    int impl = atomic_load_explicit(&current, memory_order_relaxed);
+    if (impl == SS_SHA256_BEST) {
+        impl = (int)best();
+        atomic_store_explicit(&current, impl, memory_order_relaxed);
+    }
+    return (enum ss_sha256_impl)impl;
+}
+
+int ss_sha256_use(enum ss_sha256_impl impl)
+{
+    if (!ss_sha256_available(impl))
+        return -1;
+    atomic_store_explicit(&current, impl == SS_SHA256_BEST ? (int)best() : (int)impl,
+                          memory_order_relaxed);
+    return 0;
+}
+
+const char *ss_sha256_impl_name(void)
+{
+    switch (in_use()) {
+    case SS_SHA256_X86_SHANI:
+        return "x86-64 SHA-NI";
+    case SS_SHA256_ARMV8:
+        return "ARMv8 SHA2";
+    default:
+        return "portable";
+    }
+}
+
+static void blocks(uint32_t state[8], const uint8_t *data, size_t nblocks)
+{
+    switch (in_use()) {
+    case SS_SHA256_X86_SHANI:
+        ss_sha256_x86_blocks(state, data, nblocks);
+        return;
+    case SS_SHA256_ARMV8:
+        ss_sha256_arm_blocks(state, data, nblocks);
+        return;
+    default:
+        portable_blocks(state, data, nblocks);
+        return;
+    }
+}
+
+/* ---- the hash ------------------------------------------------------------- */
+
 void ss_sha256_init(struct ss_sha256 *s)
 {
     /* FIPS 180-4, 5.3.3: square roots of the first 8 primes. */
@@ -89,7 +177,9 @@ void ss_sha256_update(struct ss_sha256 *s, const void *data, size_t len)
 {
     const uint8_t *p = data;
     s->length += len;
-    while (len > 0) {
+    /* Fill a partly used block first; whole blocks are then hashed where
+     * they lie, without a copy; the rest waits in s->block. */
+    if (s->used > 0 && len > 0) {
         size_t take = 64 - s->used;
         if (take > len)
             take = len;
@@ -97,10 +187,19 @@ void ss_sha256_update(struct ss_sha256 *s, const void *data, size_t len)
         s->used += take;
         p += take;
         len -= take;
-        if (s->used == 64) {
-            compress_block(s->state, s->block);
-            s->used = 0;
-        }
+        if (s->used < 64)
+            return;
+        blocks(s->state, s->block, 1);
+        s->used = 0;
+    }
+    if (len >= 64) {
+        blocks(s->state, p, len / 64);
+        p += len - len % 64;
+        len %= 64;
+    }
+    if (len > 0) {
+        memcpy(s->block, p, len);
+        s->used = len;
     }
 }
 
@@ -113,13 +212,13 @@ void ss_sha256_final(struct ss_sha256 *s, uint8_t digest[32])
     s->block[s->used++] = 0x80;
     if (s->used > 56) {
         memset(s->block + s->used, 0, 64 - s->used);
-        compress_block(s->state, s->block);
+        blocks(s->state, s->block, 1);
         s->used = 0;
     }
     memset(s->block + s->used, 0, 56 - s->used);
     for (int i = 0; i < 8; i++)
         s->block[56 + i] = (uint8_t)(bit_length >> (56 - 8 * i));
-    compress_block(s->state, s->block);
+    blocks(s->state, s->block, 1);
 
     for (int i = 0; i < 8; i++)
         store_be32(digest + 4 * i, s->state[i]);

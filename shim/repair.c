@@ -52,9 +52,11 @@ __attribute__((constructor)) static void repair_watch_forks(void)
 static void *run_slot(struct repair_slot *slot)
 {
     void *module = slot->real();
-    /* A failed init has an exception pending and nothing to repair. */
-    if (module)
-        repair_py_after_init(slot->module, slot->package, module);
+    /* A failed init has an exception pending and nothing to repair.  A
+     * Ctrl-C during the repair fails the init as one during it would have:
+     * NULL with the exception set (the reference is released already). */
+    if (module && repair_py_after_init(slot->module, slot->package, module) != 0)
+        return NULL;
     return module;
 }
 

@@ -13,7 +13,11 @@ typedef void *(*repair_init_fn)(void);
  * the register_fake wrapper (once per process), rebinds shadowed names of
  * already imported modules, and for a `_fused` module wraps its entry points
  * (batch strides past 32 bits).  Does nothing where no Python runtime is in
- * the process; never leaves an exception behind. */
-void repair_py_after_init(const char *module, const char *package, void *extension);
+ * the process.  Returns 0 and leaves no exception behind (an error in the
+ * repair is logged and cleared), or -1 when the repair was interrupted by
+ * an exception that is not an error (KeyboardInterrupt, SystemExit): it is
+ * left pending and the reference `extension` held has been released, so
+ * the init must return NULL. */
+int repair_py_after_init(const char *module, const char *package, void *extension);
 
 #endif

@@ -48,7 +48,11 @@ struct python_api {
     void (*PyErr_Clear)(void);
     void (*Py_IncRef)(py_object *object);
     void (*Py_DecRef)(py_object *object);
+    int (*PyErr_GivenExceptionMatches)(py_object *given, py_object *exception);
+    py_object *(*PyObject_Type)(py_object *object);
     py_object *none;                     /* _Py_NoneStruct */
+    py_object **exception;               /* &PyExc_Exception */
+    py_object *module_def_type;          /* &PyModuleDef_Type */
 };
 
 /* Look one name up in the process's global scope; 0 when it is missing. */
@@ -81,7 +85,11 @@ static int find_python(struct python_api *api)
         && find((void **)&api->PyErr_Clear, "PyErr_Clear")
         && find((void **)&api->Py_IncRef, "Py_IncRef")
         && find((void **)&api->Py_DecRef, "Py_DecRef")
-        && find((void **)&api->none, "_Py_NoneStruct");
+        && find((void **)&api->PyErr_GivenExceptionMatches, "PyErr_GivenExceptionMatches")
+        && find((void **)&api->PyObject_Type, "PyObject_Type")
+        && find((void **)&api->none, "_Py_NoneStruct")
+        && find((void **)&api->exception, "PyExc_Exception")
+        && find((void **)&api->module_def_type, "PyModuleDef_Type");
 }
 
 /* shim/repair.py, NUL-terminated (repair_source.S embeds it at build time).
@@ -251,19 +259,87 @@ static int run_source(const struct python_api *api, const char *module, const ch
     return ok;
 }
 
-void repair_py_after_init(const char *module, const char *package, void *extension)
+/* Is the pending exception one that is not an error (not an Exception:
+ * KeyboardInterrupt, SystemExit, ...)?  It stays pending either way. */
+static int pending_is_not_an_error(const struct python_api *api)
+{
+    py_object *type = NULL, *value = NULL, *traceback = NULL;
+    api->PyErr_Fetch(&type, &value, &traceback);
+    int passes = type && *api->exception
+                 && !api->PyErr_GivenExceptionMatches(type, *api->exception);
+    api->PyErr_Restore(type, value, traceback);
+    return passes;
+}
+
+/* Log the pending exception that is passed on, leaving it pending. */
+static void log_passed_on(const struct python_api *api, const char *module)
+{
+    py_object *type = NULL, *value = NULL, *traceback = NULL;
+    api->PyErr_Fetch(&type, &value, &traceback);
+    /* "<class 'KeyboardInterrupt'>": the class's str(), with no exception
+     * pending while it runs (a metaclass could run code there). */
+    py_object *described = type ? api->PyObject_Str(type) : NULL;
+    const char *text = described ? api->PyUnicode_AsUTF8AndSize(described, NULL) : NULL;
+    shim_log(SS_LOG_INFO, "repair: %s raised while repairing %s; passed on to the import",
+             text ? text : "an exception", module);
+    if (described)
+        api->Py_DecRef(described);
+    /* Anything PyObject_Str left behind is dropped: ours goes back. */
+    api->PyErr_Clear();
+    api->PyErr_Restore(type, value, traceback);
+}
+
+/* The init's result is not handed on: drop its reference, as an init that
+ * fails does.  A multi-phase init returns its static PyModuleDef, which
+ * holds no reference of ours and must never be released. */
+static void release_extension(const struct python_api *api, py_object *extension)
+{
+    py_object *type = NULL, *value = NULL, *traceback = NULL;
+    api->PyErr_Fetch(&type, &value, &traceback);
+    py_object *extension_type = api->PyObject_Type(extension);
+    if (extension_type && extension_type != api->module_def_type)
+        api->Py_DecRef(extension);
+    if (extension_type)
+        api->Py_DecRef(extension_type);
+    api->PyErr_Clear();
+    api->PyErr_Restore(type, value, traceback);
+}
+
+static void drop(const struct python_api *api, py_object *object)
+{
+    if (object)
+        api->Py_DecRef(object);
+}
+
+int repair_py_after_init(const char *module, const char *package, void *extension)
 {
     struct python_api api;
     if (!find_python(&api)) {
         shim_log(SS_LOG_DEBUG, "repair: no Python runtime found; %s left as is", module);
-        return;
+        return 0;
     }
     if (!api.Py_IsInitialized() || !api.PyGILState_Check())
-        return;
+        return 0;
     /* The import machinery must see exactly the state it left. */
     py_object *saved_type = NULL, *saved_value = NULL, *saved_traceback = NULL;
     api.PyErr_Fetch(&saved_type, &saved_value, &saved_traceback);
-    if (!run_source(&api, module, package, extension ? extension : api.none))
-        log_python_error(&api, module);
+    if (run_source(&api, module, package, extension ? extension : api.none)) {
+        api.PyErr_Restore(saved_type, saved_value, saved_traceback);
+        return 0;
+    }
+    /* A Ctrl-C (KeyboardInterrupt) or sys.exit() while the repair ran is
+     * the user's, not a failure of ours: swallowing it would lose it.  It
+     * stays pending and the import fails with it, as it would have had it
+     * come a moment earlier, inside the extension's own init. */
+    if (extension && pending_is_not_an_error(&api)) {
+        log_passed_on(&api, module);
+        drop(&api, saved_type);
+        drop(&api, saved_value);
+        drop(&api, saved_traceback);
+        release_extension(&api, extension);
+        return -1;
+    }
+    log_python_error(&api, module);
     api.PyErr_Restore(saved_type, saved_value, saved_traceback);
+    return 0;
 }

@@ -6,10 +6,6 @@
 : "${BUILD:=build}"
 : "${SS_FIXTURES:=$BUILD/fixtures}"
 export SS_FIXTURES BUILD
-# The bundle hash cache (lib/hashcache.h) of test runs stays in the build
-# tree, never in the user's ~/.cache.
-case $BUILD in /*) XDG_CACHE_HOME=$BUILD/test-cache ;; *) XDG_CACHE_HOME=$PWD/$BUILD/test-cache ;; esac
-export XDG_CACHE_HOME
 passed=0
 failed=0
 checks=0

@@ -38,7 +38,19 @@ int find_preload_library(char *path, size_t len, char *looked, size_t looked_len
         snprintf(looked, looked_len, "%s ($SAGESHIM_LIBRARY)", explicit_path);
         if (access(explicit_path, R_OK) != 0)
             return 0;
-        snprintf(path, len, "%s", explicit_path);
+        if (explicit_path[0] == '/') {
+            snprintf(path, len, "%s", explicit_path);
+            return 1;
+        }
+        /* A relative path in LD_PRELOAD is looked up by every process from
+         * its own working directory: after the program's first chdir each
+         * one would print the loader's "cannot be preloaded" and run without
+         * the library.  Made absolute against the current directory. */
+        char *real = realpath(explicit_path, NULL);
+        if (!real)
+            return 0;
+        snprintf(path, len, "%s", real);
+        free(real);
         return 1;
     }
     char dir[PATH_MAX];

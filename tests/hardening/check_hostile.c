@@ -138,6 +138,50 @@ START_TEST(swapped_bundle_file_is_refused)
 }
 END_TEST
 
+/* A MANIFEST of 1 MiB of damaged lines (issue 20): 8 problems and one line
+ * for the rest in the log, not ~70,000; its good line is still used. */
+START_TEST(damaged_manifest_problems_are_capped)
+{
+    struct harness_result r;
+    ck_assert_int_eq(harness_prepare(&r), 0);
+    char bundle[PATH_MAX], path[PATH_MAX + 32], config[PATH_MAX + 64];
+    snprintf(bundle, sizeof bundle, "%s/bundle", r.dir);
+    ck_assert_int_eq(mkdir(bundle, 0755), 0);
+    uint8_t *bytes = NULL, *manifest = NULL;
+    size_t len = 0, manifest_len = 0;
+    struct ss_error err = { 0 };
+    ck_assert_int_eq(ss_read_file(harness_path("tests/hardening/bundle/watched_fixed.fatbin"),
+                                  &bytes, &len, &err), 0);
+    snprintf(path, sizeof path, "%s/watched_fixed.fatbin", bundle);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    free(bytes);
+    ck_assert_int_eq(ss_read_file(harness_path("tests/hardening/bundle/MANIFEST"), &manifest,
+                                  &manifest_len, &err), 0);
+    snprintf(path, sizeof path, "%s/MANIFEST", bundle);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    int bad = 0;
+    for (size_t written = 0; written + manifest_len + 16 < 1024 * 1024; bad++)
+        written += (size_t)fprintf(f, "garbage %06d\n", bad);
+    ck_assert_uint_eq(fwrite(manifest, 1, manifest_len, f), manifest_len);
+    ck_assert_int_eq(fclose(f), 0);
+    free(manifest);
+    snprintf(config, sizeof config, "[sageshim]\nbundle = %s\n", bundle);
+    run(HARNESS_WATCHED_MODULE, 1, config, NULL, &r, 1);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(harness_count(r.shim_log, "unknown directive"), 8);
+    char more[128];
+    snprintf(more, sizeof more, "MANIFEST: %d more problems not shown", bad - 8);
+    ck_assert_msg(harness_count(r.shim_log, more) == 1, "%s", r.shim_log);
+    ck_assert_int_lt((int)strlen(r.shim_log), 8192);
+    ck_assert_msg(harness_count(r.shim_log, "redirect " WATCHED_BASE) == 1, "%s", r.shim_log);
+    harness_free(&r);
+}
+END_TEST
+
 START_TEST(bundle_kernel_missing_a_parameter_is_refused)
 {
     struct harness_result r;
@@ -332,6 +376,7 @@ int main(void)
     tcase_add_test(bundles, the_good_bundle_is_used);
     tcase_add_test(bundles, truncated_bundle_file_is_refused);
     tcase_add_test(bundles, swapped_bundle_file_is_refused);
+    tcase_add_test(bundles, damaged_manifest_problems_are_capped);
     tcase_add_test(bundles, bundle_kernel_missing_a_parameter_is_refused);
     suite_add_tcase(s, bundles);
 

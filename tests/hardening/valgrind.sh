@@ -29,7 +29,6 @@ run() {
     runs=$((runs + 1))
     LD_LIBRARY_PATH="$b/tests/shim/fake" LD_PRELOAD="$b/libsageshim.so" \
     SAGESHIM_CONF="$tmp/$conf.conf" SAGESHIM_LOG="$tmp/shim.log" FAKECUDA_LOG="$tmp/fake.log" \
-    XDG_CACHE_HOME="$tmp/cache" \
         valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
         --log-file="$tmp/vg.%p" "$@" > "$tmp/out" 2>&1
     status=$?

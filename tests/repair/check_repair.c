@@ -348,6 +348,87 @@ START_TEST(error_in_repair_is_logged_and_import_goes_on)
 }
 END_TEST
 
+/* A Ctrl-C or sys.exit() while the repair runs is the user's: the import
+ * raises it, as it would have a moment earlier, inside the extension's own
+ * init.  The fixture: register_fake replaced by an object whose attributes
+ * raise (the repair looks one up first thing), here a BaseException. */
+#define INTERRUPTING(raise)                                                   \
+    "import sys, torch\n"                                                     \
+    "original = torch.library.register_fake\n"                               \
+    "class Interrupting:\n"                                                  \
+    "    def __getattr__(self, name):\n"                                     \
+    "        " raise "\n"                                                    \
+    "    def __call__(self, *args, **kwargs):\n"                             \
+    "        return original(*args, **kwargs)\n"                             \
+    "torch.library.register_fake = Interrupting()\n"
+
+static const char interrupted_import[] =
+    INTERRUPTING("raise KeyboardInterrupt('ctrl-c in ' + name)")
+    "try:\n"
+    "    import sageattention\n"
+    "    print('imported')\n"
+    "except KeyboardInterrupt as e:\n"
+    "    print('KeyboardInterrupt:', e)\n"
+    "print(sorted(m for m in sys.modules if m.startswith('sageattention')))\n"
+    /* Nothing was left half done: the next import repairs as usual. */
+    "torch.library.register_fake = original\n"
+    "import sageattention\n"
+    "print(sageattention.call())\n";
+
+START_TEST(keyboard_interrupt_in_the_repair_reaches_the_import)
+{
+    struct run r;
+    run_python("broken", WITH_SHIM, "repair = on", interrupted_import, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "KeyboardInterrupt: ctrl-c in __sageshim_repair__\n[]\nop\n");
+    ck_assert_int_eq(count(r.log, "repair: <class 'KeyboardInterrupt'> raised while repairing"
+                                  " sageattention._qattn_sm90; passed on to the import"), 1);
+    ck_assert_int_eq(count(r.log, "failed after importing"), 0);
+    ck_assert_int_eq(count(r.log, REPAIR_LINE), 1);
+}
+END_TEST
+
+/* Multi-phase init: the init returned its static PyModuleDef, which the
+ * wrapper must hand back to nobody and never release. */
+START_TEST(keyboard_interrupt_in_the_repair_of_a_multi_phase_module)
+{
+    struct run r;
+    run_python("fused_multi", WITH_SHIM, "repair = on",
+               INTERRUPTING("raise KeyboardInterrupt")
+               "try:\n"
+               "    import sageattention\n"
+               "    print('imported')\n"
+               "except KeyboardInterrupt:\n"
+               "    print('KeyboardInterrupt')\n"
+               "import gc; gc.collect()\n"
+               "torch.library.register_fake = original\n"
+               "import sageattention\n"
+               "print('imported')\n",
+               &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "KeyboardInterrupt\nimported\n");
+    ck_assert_int_eq(count(r.log, "<class 'KeyboardInterrupt'> raised while repairing"
+                                  " sageattention._fused"), 1);
+}
+END_TEST
+
+START_TEST(system_exit_in_the_repair_reaches_the_import)
+{
+    struct run r;
+    run_python("broken", WITH_SHIM, "repair = on",
+               INTERRUPTING("sys.exit(3)")
+               "try:\n"
+               "    import sageattention\n"
+               "    print('imported')\n"
+               "except SystemExit as e:\n"
+               "    print('SystemExit', e.code)\n",
+               &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "SystemExit 3\n");
+    ck_assert_int_eq(count(r.log, "<class 'SystemExit'> raised while repairing"), 1);
+}
+END_TEST
+
 START_TEST(watched_extension_is_wrapped)
 {
     struct run r;
@@ -516,6 +597,9 @@ static Suite *repair_suite(void)
     tcase_add_test(tc, no_names_left_in_main_or_builtins);
     tcase_add_test(tc, other_register_fake_calls_pass_through);
     tcase_add_test(tc, error_in_repair_is_logged_and_import_goes_on);
+    tcase_add_test(tc, keyboard_interrupt_in_the_repair_reaches_the_import);
+    tcase_add_test(tc, keyboard_interrupt_in_the_repair_of_a_multi_phase_module);
+    tcase_add_test(tc, system_exit_in_the_repair_reaches_the_import);
     tcase_add_test(tc, watched_extension_is_wrapped);
     tcase_add_test(tc, extension_of_another_package_is_not_wrapped);
     tcase_add_test(tc, python_without_the_package_is_unaffected);

@@ -211,6 +211,43 @@ START_TEST(incompatible_bundle_is_a_problem)
 }
 END_TEST
 
+/* "N of M fatbins intact" is a hash of the bytes, every time (issue 20): a
+ * fatbin changed through a shared mapping keeps its size, inode and times
+ * (the page was already written), which fooled the hash cache of c4f968b
+ * (kept under XDG_CACHE_HOME) into "1 of 1" for ever.  python3 holds the
+ * mapping across two doctor runs. */
+START_TEST(changed_fatbin_is_not_intact)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell(
+        "export SAGESHIM_CONF=\"$T/sageshim.conf\" SAGESHIM_BUNDLE=\"$T/bundle\" "
+        "XDG_CACHE_HOME=\"$T/cache\" && python3 -c '\n"
+        "import glob, mmap, os, subprocess\n"
+        "t = os.environ[\"T\"]\n"
+        "path, = glob.glob(t + \"/bundle/*.fatbin\")\n"
+        "fd = os.open(path, os.O_RDWR)\n"
+        "m = mmap.mmap(fd, 0)\n"
+        "at = len(m) // 2\n"
+        "m[at] = m[at]\n"
+        "doctor = [os.environ[\"SAGESHIM\"], \"doctor\", t + \"/site/sageattention\"]\n"
+        "def intact():\n"
+        "    out = subprocess.run(doctor, stdout=subprocess.PIPE, text=True).stdout\n"
+        "    print([l.split(\", \")[-1] for l in out.splitlines() if \"intact\" in l])\n"
+        "intact()\n"
+        "m[at] ^= 0xff\n"
+        "intact()\n"
+        "m[at] ^= 0xff\n"
+        "intact()\n"
+        "'");
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_str_eq(r.out, "['1 of 1 fatbins intact']\n"
+                            "['0 of 1 fatbins intact']\n"
+                            "['1 of 1 fatbins intact']\n");
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
 START_TEST(missing_bundle_is_a_note)
 {
     char *tmp = prepare("healthy");
@@ -241,6 +278,7 @@ int main(void)
     tcase_add_test(tc, gpus_come_from_the_driver);
     tcase_add_test(tc, incompatible_bundle_is_a_problem);
     tcase_add_test(tc, missing_bundle_is_a_note);
+    tcase_add_test(tc, changed_fatbin_is_not_intact);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -148,6 +148,32 @@ START_TEST(missing_library_is_reported)
 }
 END_TEST
 
+/* A relative SAGESHIM_LIBRARY goes into LD_PRELOAD absolute: a process
+ * started after a chdir would otherwise get the loader's "cannot be
+ * preloaded" error and run without the library. */
+START_TEST(relative_library_path_is_made_absolute)
+{
+    char *tmp = layout("build");
+    char *dir = realpath(tmp, NULL);
+    const char *relative[] = { "libsageshim.so", "./libsageshim.so", "sub/../libsageshim.so" };
+    for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+        char script[512];
+        snprintf(script, sizeof script,
+                 "mkdir -p \"$T/sub\" && cd \"$T\" && SAGESHIM_LIBRARY=%s \"$SAGESHIM\" run -- "
+                 "sh -c 'cd / && echo \"$LD_PRELOAD\" && sh -c \"echo child\"'", relative[i]);
+        struct tool_result r = run_copy(tmp, "build", script);
+        ck_assert_msg(r.status == 0, "%s: %d: %s", relative[i], r.status, r.err);
+        char expected[4200];
+        snprintf(expected, sizeof expected, "%s/libsageshim.so\nchild\n", dir);
+        ck_assert_str_eq(r.out, expected);
+        ck_assert_msg(strstr(r.err, "cannot be preloaded") == NULL, "%s: %s", relative[i], r.err);
+        tool_result_free(&r);
+    }
+    free(dir);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tool_run");
@@ -161,6 +187,7 @@ int main(void)
     tcase_add_test(tc, bad_mode_is_refused);
     tcase_add_test(tc, missing_command_exits_127);
     tcase_add_test(tc, missing_library_is_reported);
+    tcase_add_test(tc, relative_library_path_is_made_absolute);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
