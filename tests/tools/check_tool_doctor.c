@@ -206,6 +206,49 @@ START_TEST(missing_bundle_is_a_note)
 }
 END_TEST
 
+/* A module without CUDA code: the runtime loads no image from it, so the
+ * library logs nothing; doctor prints no plan line the library would not
+ * log (it used to print "keep original ...: parse error at offset 0x0"). */
+START_TEST(a_module_without_cuda_code_gets_no_plan_line)
+{
+    char *tmp = prepare("healthy");
+    setenv("PLAIN_SO", fixture_path("../libsageshim.so"), 1);
+    struct tool_result r = run_shell(
+        "cp \"$PLAIN_SO\" \"$T/site/sageattention/_qattn_sm89.cpython-312-x86_64-linux-gnu.so\"");
+    ck_assert_int_eq(r.status, 0);
+    tool_result_free(&r);
+    r = doctor();
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "_qattn_sm89: no CUDA code\n"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "      (no line: the file has no CUDA code, so the CUDA runtime "
+                                "loads no image from it and the preload library never sees it)"),
+                  "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "parse error"));
+    ck_assert_ptr_null(strstr(r.out, "keep original _qattn_sm89"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+/* Paths print as a person reads them, and a message names a path once. */
+START_TEST(paths_print_plainly)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell("\"$SAGESHIM\" doctor /nonexistent-sageshim-x");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "PROBLEM: /nonexistent-sageshim-x: No such file or directory\n"),
+                  "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "/../"));
+    tool_result_free(&r);
+    r = run_shell("SAGESHIM_CONF=\"$T/missing.conf\" \"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "/missing.conf: SAGESHIM_CONF: does not exist, ignored"), "%s",
+                  r.out);
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tool_doctor");
@@ -221,6 +264,8 @@ int main(void)
     tcase_add_test(tc, gpus_come_from_the_driver);
     tcase_add_test(tc, incompatible_bundle_is_a_problem);
     tcase_add_test(tc, missing_bundle_is_a_note);
+    tcase_add_test(tc, a_module_without_cuda_code_gets_no_plan_line);
+    tcase_add_test(tc, paths_print_plainly);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
