@@ -103,8 +103,9 @@ static void show_bundle(struct findings *f, const struct ss_config *cfg, const c
         const char *why = note_for(&notes, it->file);
         printf(": %s%s%s\n", ok ? "intact" : "REFUSED", why ? ": " : "", why ? why : "");
         if (!ok && needed)
-            problem(f, "bundle file %s/%s is refused, so %s keeps its original kernels; remedy: "
-                    "rebuild the bundle with `sageshim bundle`", shown, it->file, it->module);
+            problem(f, "bundle file %s/%s: %s, so %s keeps its original kernels; remedy: "
+                    "rebuild the bundle with `sageshim bundle`", shown, it->file,
+                    why ? why : "refused", it->module);
     }
     for (size_t i = 0; i < b.manifest.nhotfixes; i++) {
         const struct ss_manifest_item *it = &b.manifest.hotfixes[i];
@@ -118,9 +119,9 @@ static void show_bundle(struct findings *f, const struct ss_config *cfg, const c
         printf(": %s%s%s\n", ok ? "intact" : "TAMPERED or damaged, refused", why ? ": " : "",
                why ? why : "");
         if (!ok && needed && cfg->hotfix)
-            problem(f, "hotfix file %s/%s is refused, so the _fused kernels keep their 32-bit "
+            problem(f, "hotfix file %s/%s: %s, so the _fused kernels keep their 32-bit "
                     "offsets; remedy: reinstall sageshim (`make install`) to restore it",
-                    shown, it->file);
+                    shown, it->file, why ? why : "refused");
     }
     /* Problems with MANIFEST lines themselves (not with a file). */
     for (size_t i = 0; i < notes.count; i++)

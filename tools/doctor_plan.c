@@ -259,6 +259,12 @@ static int fused_verdict(struct findings *f, const struct module_plan_input *mi,
                 mod->name, LONG_WRONG);
         return 0;
     }
+    if (cfg->dry_run) {
+        /* The plan says "would hotfix": the original kernels run. */
+        problem(f, "hotfix of %s not applied: dry_run = yes only logs it, so %s; remedy: "
+                "dry_run = no", mod->name, LONG_WRONG);
+        return 0;
+    }
     if (!ss_glob_match_any(cfg->hotfix_modules, cfg->nhotfix_modules, mod->path)) {
         problem(f, "hotfix of %s not applied: hotfix_modules does not match %s, so %s; remedy: "
                 "add %s to hotfix_modules", mod->name, mod->path, LONG_WRONG, FUSED_GLOB);

@@ -169,6 +169,9 @@ static const struct verdict_case verdicts[] = {
     { "tests/hotfix/good", "hotfix = off\n", "FAKECUDA_DEVICES=9.0", 1,
       { "PROBLEM: hotfix of _fused not applied: hotfix = off", "remedy: hotfix = on",
         "#388): NOT fixed" } },
+    { "tests/hotfix/good", "dry_run = yes\n", "FAKECUDA_DEVICES=9.0", 1,
+      { "would hotfix _fused", "PROBLEM: hotfix of _fused not applied: dry_run = yes only logs "
+        "it", "#388): NOT fixed" } },
 };
 
 START_TEST(the_long_sequence_fix_is_a_checked_item)

@@ -245,6 +245,12 @@ START_TEST(paths_print_plainly)
     ck_assert_msg(strstr(r.out, "/missing.conf: SAGESHIM_CONF: does not exist, ignored"), "%s",
                   r.out);
     tool_result_free(&r);
+    r = run_shell("\"$SAGESHIM\" inspect \"$T/nothing.fatbin\"");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "sageshim: ") && strstr(r.err, "/nothing.fatbin: cannot open"),
+                  "%s", r.err);
+    ck_assert_msg(!strstr(r.err, "/nothing.fatbin: /"), "the path twice: %s", r.err);
+    tool_result_free(&r);
     remove_temp_dir(tmp);
 }
 END_TEST
