@@ -156,6 +156,38 @@ static void start(char *const argv[], int out[2], int err[2])
     _exit(127);
 }
 
+/* The interpreter's group while one runs: doctor interrupted (Ctrl-C goes
+ * to the terminal's foreground group, which the interpreter has left) takes
+ * it down too instead of leaving it running. */
+static volatile sig_atomic_t running_group;
+
+static void kill_group_and_die(int sig)
+{
+    if (running_group)
+        kill(-(pid_t)running_group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NFATAL (sizeof fatal_signals / sizeof fatal_signals[0])
+
+static void guard(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = kill_group_and_die;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NFATAL; i++)
+        sigaction(fatal_signals[i], &sa, &old[i]);
+}
+
+static void unguard(const struct sigaction *old)
+{
+    for (size_t i = 0; i < NFATAL; i++)
+        sigaction(fatal_signals[i], &old[i], NULL);
+}
+
 void child_run(char *const argv[], unsigned timeout_s, struct child_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -181,6 +213,9 @@ void child_run(char *const argv[], unsigned timeout_s, struct child_result *r)
         return;
     }
     setpgid(pid, pid);   /* also here: whichever runs first makes the group */
+    struct sigaction old_actions[NFATAL];
+    running_group = pid;
+    guard(old_actions);
     r->started = 1;
     struct line_reader lr;
     lr.used = 0;
@@ -213,6 +248,8 @@ void child_run(char *const argv[], unsigned timeout_s, struct child_result *r)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    unguard(old_actions);
+    running_group = 0;
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (r->status == 127 && !r->marked[0])
         r->started = 0;
