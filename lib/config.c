@@ -361,7 +361,11 @@ int ss_config_load_trusted(struct ss_config *cfg, const char *libdir,
      * search then goes on as if it were unset. */
     const char *explicit_path = env(getenv_fn, "SAGESHIM_CONF");
     if (explicit_path && !is_regular_file(explicit_path)) {
-        ss_diag(diag, ctx, explicit_path, 0, "SAGESHIM_CONF: not a regular file, ignored");
+        struct stat st;
+        /* "not a regular file" about a file that is not there misleads. */
+        ss_diag(diag, ctx, explicit_path, 0, "SAGESHIM_CONF: %s, ignored",
+                stat(explicit_path, &st) != 0 && errno == ENOENT ? "does not exist"
+                                                                 : "not a regular file");
         problems++;
     }
 

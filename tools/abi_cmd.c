@@ -130,6 +130,8 @@ int cmd_abi(int argc, char **argv)
         } else if (nfiles < 2) {
             files[nfiles++] = argv[i];
         } else {
+            fprintf(stderr, "sageshim abi: one ORIGINAL and one REPLACEMENT; '%s' is a third "
+                    "file\n", argv[i]);
             abi_usage(stderr);
             return EXIT_UNREADABLE;
         }
@@ -140,6 +142,8 @@ int cmd_abi(int argc, char **argv)
         }
     }
     if (nfiles != 2) {
+        fprintf(stderr, "sageshim abi: needs ORIGINAL and REPLACEMENT, %s\n",
+                nfiles ? "got only ORIGINAL" : "got neither");
         abi_usage(stderr);
         return EXIT_UNREADABLE;
     }

@@ -1,14 +1,15 @@
 /* doctor.c: `sageshim doctor [PATH]` - one screen for a person: GPUs, the
  * preload library, the config in effect, the bundle, and the SageAttention
- * install (its modules, their compatibility with the bundle, and the
- * shadowed-op defect of its Python dispatch). */
-#include "tools.h"
+ * install (its modules, their compatibility with the bundle, the long-
+ * sequence fix, and the shadowed-op defect of its Python dispatch) - and one
+ * of four answers: healthy, healthy with a repair at run time, nothing to
+ * check, or N problems found (doctor.h). */
+#include "doctor.h"
+#include "child.h"
 #include "options.h"
 #include "pyfind.h"
 
-#include <cuda.h>
 #include <errno.h>
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,18 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Counts problems and prints each one where it is found; `repaired` counts
- * defects present in the install that the preload library repairs at run
- * time (not problems: doctor then exits 0 and says so). */
-struct findings {
-    int problems;
-    int repaired;
-};
-
-static void problem(struct findings *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void problem(struct findings *f, const char *fmt, ...)
+void problem(struct findings *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,74 +32,17 @@ static void problem(struct findings *f, const char *fmt, ...)
 static void diag_as_problem(void *ctx, const char *file, int line, const char *message)
 {
     struct findings *f = ctx;
+    char shown[PATH_MAX];
+    doctor_pretty_path(file ? file : "?", shown, sizeof shown);
     if (line > 0)
-        problem(f, "%s:%d: %s", file ? file : "?", line, message);
+        problem(f, "%s:%d: %s", shown, line, message);
     else
-        problem(f, "%s: %s", file ? file : "?", message);
+        problem(f, "%s: %s", shown, message);
 }
 
 static const char *env_lookup(const char *name)
 {
     return getenv(name);
-}
-
-/* ---- GPUs, through the driver API, loaded at run time ---------------- */
-
-typedef CUresult (*cu_init_fn)(unsigned int);
-typedef CUresult (*cu_count_fn)(int *);
-typedef CUresult (*cu_get_fn)(CUdevice *, int);
-typedef CUresult (*cu_name_fn)(char *, int, CUdevice);
-typedef CUresult (*cu_attr_fn)(int *, CUdevice_attribute, CUdevice);
-typedef CUresult (*cu_version_fn)(int *);
-
-static int is_target(const struct ss_config *cfg, unsigned sm)
-{
-    for (size_t i = 0; i < cfg->narchs; i++)
-        if (cfg->archs[i] == sm)
-            return 1;
-    return 0;
-}
-
-static void report_gpus(const struct ss_config *cfg)
-{
-    printf("GPUs\n");
-    void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!cuda) {
-        printf("  no CUDA driver (libcuda.so.1 cannot be loaded): nothing runs on a GPU here\n");
-        return;
-    }
-    cu_init_fn cu_init = (cu_init_fn)dlsym(cuda, "cuInit");
-    cu_count_fn cu_count = (cu_count_fn)dlsym(cuda, "cuDeviceGetCount");
-    cu_get_fn cu_get = (cu_get_fn)dlsym(cuda, "cuDeviceGet");
-    cu_name_fn cu_name = (cu_name_fn)dlsym(cuda, "cuDeviceGetName");
-    cu_attr_fn cu_attr = (cu_attr_fn)dlsym(cuda, "cuDeviceGetAttribute");
-    cu_version_fn cu_version = (cu_version_fn)dlsym(cuda, "cuDriverGetVersion");
-    int count = 0, version = 0;
-    if (!cu_init || !cu_count || !cu_get || !cu_attr) {
-        printf("  libcuda.so.1 lacks the device functions: not a usable CUDA driver\n");
-    } else if (cu_init(0) != CUDA_SUCCESS) {
-        printf("  the CUDA driver is installed but cuInit failed: no usable GPU\n");
-    } else if (cu_count(&count) != CUDA_SUCCESS || count == 0) {
-        printf("  the CUDA driver reports no GPU\n");
-    } else {
-        if (cu_version && cu_version(&version) == CUDA_SUCCESS)
-            printf("  driver supports CUDA %d.%d\n", version / 1000, version % 1000 / 10);
-        for (int i = 0; i < count; i++) {
-            CUdevice dev;
-            int major = 0, minor = 0;
-            char name[256] = "?";
-            if (cu_get(&dev, i) != CUDA_SUCCESS)
-                continue;
-            if (cu_name)
-                cu_name(name, sizeof name, dev);
-            cu_attr(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
-            cu_attr(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
-            unsigned sm = (unsigned)(major * 10 + minor);
-            printf("  GPU %d: %s, compute capability %d.%d (sm_%u): %s\n", i, name, major,
-                   minor, sm, is_target(cfg, sm) ? "a redirect target" : "not a redirect target");
-        }
-    }
-    dlclose(cuda);
 }
 
 /* ---- preload library and config -------------------------------------- */
@@ -127,19 +60,23 @@ static void report_library(struct findings *f, char *libdir, size_t libdir_len)
         return;
     }
     problem(f, "libsageshim.so not found (looked at %s): reinstall sageshim", looked);
-    char dir[PATH_MAX];
+    char dir[PATH_MAX], above[PATH_MAX + 8];
     if (self_directory(dir, sizeof dir) < 0
-        || snprintf(libdir, libdir_len, "%s/../lib", dir) >= (int)libdir_len)
+        || snprintf(above, sizeof above, "%s/../lib", dir) >= (int)sizeof above)
         libdir[0] = '\0';
+    else
+        doctor_pretty_path(above, libdir, libdir_len);
 }
 
 static void report_config(struct findings *f, const char *libdir, struct ss_config *cfg)
 {
     printf("Config\n");
     char path[PATH_MAX];
-    if (ss_config_find(libdir[0] ? libdir : NULL, env_lookup, path, sizeof path))
-        printf("  file: %s\n", path);
-    else
+    char shown[PATH_MAX];
+    if (ss_config_find(libdir[0] ? libdir : NULL, env_lookup, path, sizeof path)) {
+        doctor_pretty_path(path, shown, sizeof shown);
+        printf("  file: %s\n", shown);
+    } else
         printf("  file: none found (built-in defaults)\n");
     ss_config_load(cfg, libdir[0] ? libdir : NULL, env_lookup, diag_as_problem, f);
     char archs[64] = "";
@@ -154,64 +91,6 @@ static void report_config(struct findings *f, const char *libdir, struct ss_conf
            cfg->log ? cfg->log : "stderr");
     /* Values that parse but cannot work (relative paths, empty lists, ...). */
     ss_config_check(cfg, diag_as_problem, f);
-}
-
-/* ---- bundle ---------------------------------------------------------- */
-
-/* Bundle problems matter only when the library would redirect. */
-static void bundle_issue(struct findings *f, const struct ss_config *cfg, const char *what,
-                         const char *dir)
-{
-    if (cfg->mode == SS_MODE_REDIRECT)
-        problem(f, "bundle%s%s: %s: nothing can be redirected", dir[0] ? " " : "", dir, what);
-    else
-        printf("  bundle%s%s: %s (mode %s: not needed)\n", dir[0] ? " " : "", dir, what,
-               ss_mode_name(cfg->mode));
-}
-
-static int report_bundle(struct findings *f, const struct ss_config *cfg, const char *libdir,
-                         struct ss_bundle *b)
-{
-    printf("Bundle\n");
-    /* The same default the preload library uses for an empty `bundle`. */
-    char dir[PATH_MAX + 64];
-    if (cfg->bundle && cfg->bundle[0])
-        snprintf(dir, sizeof dir, "%s", cfg->bundle);
-    else
-        ss_default_bundle_dir(libdir, dir, sizeof dir);
-    struct ss_error err;
-    struct findings *sink = cfg->mode == SS_MODE_REDIRECT ? f : NULL;
-    struct findings ignored = { 0 };
-    /* No bundle at all is a normal install: the repair needs none, and the
-     * original kernels run where nothing would be redirected. */
-    char manifest[PATH_MAX + 80];
-    struct stat st;
-    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir);
-    if (stat(manifest, &st) != 0 && errno == ENOENT) {
-        printf("  note: no bundle at %s: watched modules keep their original kernels "
-               "(the repair needs no bundle)\n", dir);
-        return 0;
-    }
-    if (ss_bundle_open(dir, b, diag_as_problem, sink ? sink : &ignored, &err) < 0) {
-        char text[320];
-        ss_error_format(&err, text, sizeof text);
-        /* The message names the file; the directory would say it twice. */
-        bundle_issue(f, cfg, text, "");
-        return 0;
-    }
-    printf("  %s: label %s, %zu of %zu fatbins intact\n", dir,
-           b->manifest.label ? b->manifest.label : "(none)", b->nfiles, b->manifest.nitems);
-    for (size_t i = 0; i < b->nfiles; i++) {
-        const struct ss_manifest_item *it = b->files[i].item;
-        printf("    %s: module %s, %u kernels, archs", it->file, it->module, it->kernels);
-        for (size_t a = 0; a < it->narchs; a++)
-            printf("%s%u", a ? "," : " ", it->archs[a]);
-        printf("\n");
-    }
-    /* A bundle of hotfix lines only (the installed one) is usable. */
-    if (b->nfiles == 0 && b->nhotfixes == 0)
-        bundle_issue(f, cfg, "no usable fatbin", dir);
-    return 1;
 }
 
 /* ---- SageAttention --------------------------------------------------- */
@@ -327,60 +206,118 @@ static int scan_dispatch_file(struct findings *f, const char *path, const struct
     return shadowed;
 }
 
-/* Where the package is: the directory given, else asked of the Python that
- * ComfyUI would run (pyfind.h).  Returns 0 with the path, -1 when none. */
-static int find_sageattention(struct findings *f, const char *python_given, char *path,
-                              size_t len)
+/* The remedy for an import that fails: a missing module is installed into
+ * that interpreter; anything else needs the whole traceback. */
+static void import_failed(struct findings *f, const char *python, const char *path,
+                          const char *why, const char *missing)
 {
-    char python[PATH_MAX], how[PATH_MAX + 64], why[1200], cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        snprintf(cwd, sizeof cwd, ".");
-    py_choose(python_given, cwd, python, sizeof python, how, sizeof how);
-    printf("  python: %s (%s)\n", python, how);
-    int r = py_locate(python, path, len, why, sizeof why);
-    if (r < 0) {
-        if (python_given)
-            problem(f, "%s", why);
-        else
-            printf("  %s (pass --python PATH or the package directory)\n", why);
-        return -1;
-    }
-    if (r > 0) {
-        printf("  %s (pass --python PATH or the package directory)\n", why);
-        return -1;
-    }
-    if (py_try_import(python, why, sizeof why) != 0)
-        problem(f, "sageattention is installed at %s but `import sageattention` fails in %s: %s",
-                path, python, why);
+    if (missing[0])
+        problem(f, "sageattention is installed at %s but `import sageattention` fails in %s: %s; "
+                "remedy: install the missing module into that Python: %s -m pip install %s",
+                path, python, why, python, missing);
     else
-        printf("  imports cleanly\n");
-    return 0;
+        problem(f, "sageattention is installed at %s but `import sageattention` fails in %s: %s; "
+                "remedy: run %s -c 'import sageattention' to see the whole error, then "
+                "reinstall sageattention (or what the error names) in that Python",
+                path, python, why, python);
+}
+
+/* Where the package is: asked of the Python that ComfyUI would run
+ * (pyfind.h).  Returns 0 with the path; -1 when there is nothing to check
+ * (f->not_covered says why) or the interpreter failed (a problem). */
+static int find_sageattention(struct findings *f, const char *python_given, unsigned timeout_s,
+                              char *path, size_t len)
+{
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, "/");
+    struct py_choice *c = malloc(sizeof *c);
+    if (!c) {
+        problem(f, "out of memory");
+        return -1;
+    }
+    py_choose(python_given, cwd, c);
+    /* Interpreters found but not run: said first, whatever else is used. */
+    for (const char *line = c->skipped; *line;) {
+        const char *end = strchr(line, '\n');
+        printf("  skipped %.*s; if you trust it, pass it with --python\n",
+               (int)(end ? end - line : (ptrdiff_t)strlen(line)), line);
+        line = end ? end + 1 : line + strlen(line);
+    }
+    if (!c->found) {
+        snprintf(f->not_covered, sizeof f->not_covered,
+                 "no ComfyUI interpreter found (looked for python_embeded/, venv/ and .venv/ "
+                 "in %s); run doctor from the ComfyUI folder, or pass --python PATH or the "
+                 "sageattention package directory", c->looked);
+        printf("  %s\n", f->not_covered);
+        free(c);
+        return -1;
+    }
+    printf("  python: %s (%s)\n", c->python, c->why);
+    char why[2048];
+    enum py_located where = py_locate(c->python, timeout_s, path, len, why, sizeof why);
+    int rc = -1;
+    if (where == PY_DID_NOT_RUN) {
+        problem(f, "%s; remedy: check that this interpreter runs, or pass --python PATH", why);
+    } else if (where == PY_NOT_INSTALLED) {
+        snprintf(f->not_covered, sizeof f->not_covered,
+                 "%s; pass --python PATH for the interpreter that runs ComfyUI, or the "
+                 "package directory", why);
+        printf("  %s\n", f->not_covered);
+    } else {
+        printf("  %s (%s)\n", path, why);
+        char missing[256];
+        int imported = py_try_import(c->python, timeout_s, why, sizeof why, missing,
+                                     sizeof missing);
+        if (imported == 0)
+            printf("  imports cleanly\n");
+        else if (imported == -1)
+            import_failed(f, c->python, path, why, missing);
+        else
+            problem(f, "`import sageattention` was not checked: %s", why);
+        rc = 0;
+    }
+    free(c);
+    return rc;
 }
 
 static void report_sageattention(struct findings *f, const char *given, const char *python,
-                                 const struct ss_config *cfg, const char *libdir)
+                                 unsigned timeout_s, const struct ss_config *cfg,
+                                 const char *libdir, const struct doctor_gpus *gpus,
+                                 struct plan_summary *summary)
 {
     printf("SageAttention\n");
     char located[PATH_MAX];
-    const char *path = given;
-    if (!path) {
-        if (find_sageattention(f, python, located, sizeof located) < 0)
+    const char *path = located;
+    if (given) {
+        /* Absolute, as the preload library sees module paths (globs). */
+        if (!realpath(given, located)) {
+            problem(f, "%s: %s", given, strerror(errno));
             return;
-        path = located;
+        }
+        printf("  %s (given; which Python imports it was not checked)\n", path);
+    } else {
+        if (find_sageattention(f, python, timeout_s, located, sizeof located) < 0)
+            return;
     }
-    printf("  %s\n", path);
     struct ext_module_list modules;
     struct ss_error err;
     if (collect_modules(path, &modules, &err) < 0) {
         char text[320];
         ss_error_format(&err, text, sizeof text);
-        problem(f, "%s: %s", path, text);
-    } else {
-        printf("  extension modules: %zu\n", modules.count);
-        for (size_t i = 0; i < modules.count; i++)
-            check_module(&modules.items[i]);
-        f->problems += doctor_print_plans(cfg, libdir, &modules);
+        /* Some messages name the path already. */
+        if (strncmp(text, path, strlen(path)) == 0)
+            problem(f, "%s", text);
+        else
+            problem(f, "%s: %s", path, text);
+        free_modules(&modules);
+        return;
     }
+    f->covered = 1;
+    printf("  extension modules: %zu\n", modules.count);
+    for (size_t i = 0; i < modules.count; i++)
+        check_module(&modules.items[i]);
+    doctor_print_plans(f, cfg, libdir, gpus, &modules, summary);
     free_modules(&modules);
 
     printf("  Python dispatch\n");
@@ -397,7 +334,7 @@ static void report_sageattention(struct findings *f, const char *given, const ch
     free_paths(files, nfiles);
 }
 
-static void report_limits(const struct ss_config *cfg)
+static void report_limits(const struct findings *f, const struct plan_summary *summary)
 {
     printf("What sageshim cannot fix\n"
            "  Q and K quantized by SageAttention's Triton kernels fail loudly past 2^31 "
@@ -405,34 +342,55 @@ static void report_limits(const struct ss_config *cfg)
            "    (an exception, not silent corruption): sageshim does not change Triton code\n"
            "  NaN for short or non-block-multiple lengths (uninitialized shared memory)\n"
            "  every launch on the legacy default stream\n");
-    printf("Long sequences (32-bit offsets in the _fused kernels, thu-ml #388): %s\n",
-           cfg->hotfix ? "fixed by the hotfix where the bundle carries it (hotfix = on)"
-                       : "NOT fixed: hotfix = off");
+    /* Follows the long-sequence verdicts: never "fixed" where they say not. */
+    const char *state;
+    if (!f->covered)
+        state = "not checked: no SageAttention was found";
+    else if (summary->fused_checked == 0)
+        state = "nothing to fix: this SageAttention has no _fused module";
+    else if (summary->fused_fixed == summary->fused_checked)
+        state = "fixed by the hotfix (every _fused kernel replaced) and the per-batch split";
+    else
+        state = "NOT fixed: see the long-sequence fix above";
+    printf("Long sequences (32-bit offsets in the _fused kernels, thu-ml #388): %s\n", state);
 }
 
 static void doctor_usage(FILE *out)
 {
     fprintf(out,
-            "usage: sageshim doctor [--python PATH] [SAGEATTENTION_DIR]\n"
+            "usage: sageshim doctor [--python PATH] [--timeout SECONDS] [SAGEATTENTION_DIR]\n"
             "Check the preload library, the configuration, the GPUs, the bundle and the\n"
-            "SageAttention install.  Exit 0: healthy, or defects present that are repaired\n"
-            "at run time (the last line says which); 1: problems found; 2: usage error.\n"
+            "SageAttention install.  The last line is the answer:\n"
+            "  doctor: healthy                              exit 0\n"
+            "  doctor: healthy: ... repaired at run time    exit 0\n"
+            "  doctor: N problems found                     exit 1\n"
+            "  doctor: nothing to check: ...                exit 3 (no interpreter or no\n"
+            "                                               SageAttention found)\n"
+            "Exit 2: usage error.\n"
             "\n"
             "options:\n"
-            "  --python PATH       the Python interpreter whose SageAttention to inspect\n"
-            "                      (default: ComfyUI's python_embeded/, venv/ or .venv/ in\n"
-            "                      this folder or the one above, else python3)\n"
+            "  --python PATH       the Python interpreter that runs ComfyUI (run as given).\n"
+            "                      Default: python_embeded/bin/python*, python_embeded/python*,\n"
+            "                      venv/ or .venv/ in this folder, then in the one above, then\n"
+            "                      $VIRTUAL_ENV, then $CONDA_PREFIX; one found this way is run\n"
+            "                      only if root or you own it and every directory above it,\n"
+            "                      and no one else can write them (sticky ones like /tmp\n"
+            "                      excepted); never python3 from PATH\n"
+            "  --timeout SECONDS   limit on each interpreter run (default %d); at the limit its\n"
+            "                      whole process group is killed\n"
             "  SAGEATTENTION_DIR   inspect this package directory instead of asking Python\n"
             "  -h, --help          this text\n"
             "\n"
             "example:\n"
             "  cd ~/ComfyUI && sageshim doctor\n"
-            "  sageshim doctor --python ~/ComfyUI/venv/bin/python\n");
+            "  sageshim doctor --python ~/ComfyUI/venv/bin/python\n",
+            CHILD_DEFAULT_TIMEOUT);
 }
 
 int cmd_doctor(int argc, char **argv)
 {
     const char *path = NULL, *python = NULL;
+    unsigned timeout_s = CHILD_DEFAULT_TIMEOUT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             doctor_usage(stdout);
@@ -446,6 +404,18 @@ int cmd_doctor(int argc, char **argv)
             python = argv[++i];
             continue;
         }
+        if (strcmp(argv[i], "--timeout") == 0) {
+            char *end = NULL;
+            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || !end || *end || v < 1 || v > 3600) {
+                fprintf(stderr, "sageshim doctor: --timeout needs a number of seconds, "
+                        "1 to 3600\n");
+                return EXIT_UNREADABLE;
+            }
+            timeout_s = (unsigned)v;
+            i++;
+            continue;
+        }
         if (argv[i][0] == '-' || path) {
             fprintf(stderr, "sageshim doctor: unexpected argument '%s'\n", argv[i]);
             doctor_usage(stderr);
@@ -453,29 +423,41 @@ int cmd_doctor(int argc, char **argv)
         }
         path = argv[i];
     }
-    struct findings f = { 0, 0 };
+    struct findings f;
+    memset(&f, 0, sizeof f);
     struct ss_config cfg;
-    struct ss_bundle bundle;
-    memset(&bundle, 0, sizeof bundle);
     char libdir[PATH_MAX];
+    struct doctor_gpus gpus;
+    struct plan_summary summary;
+    memset(&summary, 0, sizeof summary);
 
     report_library(&f, libdir, sizeof libdir);
     report_config(&f, libdir, &cfg);
-    report_gpus(&cfg);
-    int have_bundle = report_bundle(&f, &cfg, libdir, &bundle);
-    report_sageattention(&f, path, python, &cfg, libdir);
-    report_limits(&cfg);
+    doctor_gpus_query(&gpus);
+    doctor_gpus_report(&gpus, &cfg);
+    doctor_report_bundles(&f, &cfg, libdir);
+    report_sageattention(&f, path, python, timeout_s, &cfg, libdir, &gpus, &summary);
+    report_limits(&f, &summary);
 
-    /* Three answers: problems; defects repaired at run time; healthy. */
-    if (f.problems)
+    /* Four answers.  Problems first: they are real whatever was checked. */
+    int status;
+    if (f.problems) {
+        if (!f.covered && f.not_covered[0])
+            printf("  (and no SageAttention was checked: %s)\n", f.not_covered);
         printf("doctor: %d problem%s found\n", f.problems, f.problems == 1 ? "" : "s");
-    else if (f.repaired)
+        status = EXIT_PROBLEM;
+    } else if (!f.covered) {
+        printf("doctor: nothing to check: %s\n",
+               f.not_covered[0] ? f.not_covered : "no SageAttention was found");
+        status = EXIT_NOTHING_TO_CHECK;
+    } else if (f.repaired) {
         printf("doctor: healthy: SageAttention's shadowed sm90 op is present and repaired at "
                "run time (repair = on); nothing to do\n");
-    else
+        status = EXIT_HEALTHY;
+    } else {
         printf("doctor: healthy\n");
-    if (have_bundle)
-        ss_bundle_close(&bundle);
+        status = EXIT_HEALTHY;
+    }
     ss_config_free(&cfg);
-    return f.problems ? EXIT_PROBLEM : EXIT_HEALTHY;
+    return status;
 }

@@ -226,8 +226,10 @@ static void inspect_usage(FILE *out)
     fprintf(out,
             "usage: sageshim inspect [--json] FILE|BUNDLE_DIR...\n"
             "List the fatbin containers, entries (architecture, ELF or PTX) and kernels of\n"
-            "extension modules, fatbins, cubins, wheels or package directories; for a\n"
-            "bundle directory (with a MANIFEST), its lines and the kernels each hotfix covers.\n"
+            "extension modules (.so), executables, object files, fatbins, cubins and PTX\n"
+            "files; for a bundle directory (with a MANIFEST), its lines and the kernels each\n"
+            "hotfix covers.  Not wheels nor package directories: `sageshim bundle --from`\n"
+            "reads those.\n"
             "\n"
             "options:\n"
             "  --json        one JSON document instead of text\n"

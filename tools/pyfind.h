@@ -2,21 +2,45 @@
 #ifndef SAGESHIM_PYFIND_H
 #define SAGESHIM_PYFIND_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 
-/* The interpreter: `given` (--python), else ComfyUI's python_embeded/,
- * venv/ or .venv/ in start_dir or its parent, else "python3".  `how` says
- * which.  Returns 0. */
-int py_choose(const char *given, const char *start_dir, char *python, size_t len, char *how,
-              size_t howlen);
+struct py_choice {
+    int found;                  /* 0: no interpreter to ask */
+    char python[PATH_MAX];
+    char why[PATH_MAX + 160];   /* how it was chosen, for a person */
+    char looked[4096];          /* where doctor looked (for "nothing to check") */
+    char skipped[4096];         /* "PATH: REASON\n" per interpreter found but not run */
+};
+
+/* The interpreter: `given` (--python, run as given: the user's choice);
+ * else the first one of ComfyUI's layouts - python_embeded/bin/python*,
+ * python_embeded/python*, venv/bin/python*, .venv/bin/python* - in
+ * start_dir, then in its parent (the portable build keeps ComfyUI/ beside
+ * python_embeded/), then $VIRTUAL_ENV/bin, then $CONDA_PREFIX/bin; an
+ * interpreter that py_interpreter_trusted refuses is skipped and named in
+ * `skipped`.  No other fallback: python3 on PATH may well not be the Python
+ * that runs ComfyUI. */
+void py_choose(const char *given, const char *start_dir, struct py_choice *c);
+
+/* pytrust.c: may doctor run the interpreter at `path` without being asked
+ * to?  1, or 0 with the component and the reason in why (rule: pytrust.c). */
+int py_interpreter_trusted(const char *path, uid_t uid, char *why, size_t len);
+
+enum py_located { PY_FOUND, PY_NOT_INSTALLED, PY_DID_NOT_RUN };
 
 /* sageattention's directory for that interpreter, found without importing
- * it (importlib.util.find_spec).  0: found; 1: not installed; -1: the
- * interpreter did not run (why says what it printed). */
-int py_locate(const char *python, char *dir, size_t len, char *why, size_t whylen);
+ * it (importlib.util.find_spec); `why` says what went wrong (did not run,
+ * timed out, gave no answer) or, when found, the interpreter's version. */
+enum py_located py_locate(const char *python, unsigned timeout_s, char *dir, size_t len,
+                          char *why, size_t whylen);
 
-/* `import sageattention` in that interpreter: 0, or -1 with the last line of
- * the error (e.g. "ModuleNotFoundError: No module named 'torch'") in why. */
-int py_try_import(const char *python, char *why, size_t whylen);
+/* `import sageattention` in that interpreter.  0: it imports; -1: it does
+ * not, with the error in why ("ModuleNotFoundError: No module named 'x'")
+ * and, for a missing module, its name in missing (else ""); -2: no answer
+ * (timed out, or did not run), why says which. */
+int py_try_import(const char *python, unsigned timeout_s, char *why, size_t whylen,
+                  char *missing, size_t missing_len);
 
 #endif

@@ -34,13 +34,6 @@ int cmd_doctor(int argc, char **argv);
 struct json_writer;
 int inspect_bundle(const char *dir, struct json_writer *w);
 
-/* doctor: the redirect plan of each module, as the shim would log it
- * (doctor_plan.c).  Returns the number of problems it printed. */
-struct ss_config;
-struct ext_module_list;
-int doctor_print_plans(const struct ss_config *cfg, const char *libdir,
-                       const struct ext_module_list *modules);
-
 /* "90,120", "sm_90,sm_120a" -> {90, 120}.  Returns 0, or -1 on bad text. */
 int parse_sm_list(const char *text, unsigned *sms, size_t max, size_t *count);
 

@@ -99,5 +99,11 @@ void report_input_error(const char *path, const struct ss_error *err)
 {
     char text[320];
     ss_error_format(err, text, sizeof text);
-    fprintf(stderr, "sageshim: %s: %s\n", path, text);
+    /* ss_read_file's messages name the file already: "/x: /x: cannot open"
+     * said it twice. */
+    size_t n = strlen(path);
+    if (strncmp(text, path, n) == 0 && text[n] == ':')
+        fprintf(stderr, "sageshim: %s\n", text);
+    else
+        fprintf(stderr, "sageshim: %s: %s\n", path, text);
 }

@@ -130,6 +130,114 @@ START_TEST(inspect_shows_a_bundles_hotfix_and_its_kernels)
 }
 END_TEST
 
+
+/* The long-sequence fix as doctor's own checked item, for the fixture site
+ * (_fused and _qattn_sm90), each case with its last line and exit status:
+ * the "Long sequences" line follows the verdict, never "fixed" where the
+ * hotfix does not apply. */
+struct verdict_case {
+    const char *bundle;      /* the configured bundle */
+    const char *extra;       /* more config */
+    const char *devices;
+    int status;
+    const char *says[3];     /* pieces doctor prints */
+};
+
+static const struct verdict_case verdicts[] = {
+    { "tests/hotfix/good", NULL, "FAKECUDA_DEVICES=9.0", 0,
+      { "      hotfix: applies: 2 of 2 kernels replaced (test@hotfix hotfix_good.fatbin)\n",
+        "#388): fixed by the hotfix", "\ndoctor: healthy\n" } },
+    /* One kernel with fewer threads than the original admits. */
+    { "tests/hotfix/threads", NULL, "FAKECUDA_DEVICES=9.0", 1,
+      { "PROBLEM: hotfix of _fused does not apply in full: 1 of 2 kernels replaced; kept "
+        "shim_scale: sm_90: max threads 128 < 1024", "#388): NOT fixed",
+        "remedy: reinstall sageshim" } },
+    /* Two GPUs: each one's reason is named. */
+    { "tests/hotfix/long", NULL, "FAKECUDA_DEVICES=9.0,8.9", 1,
+      { "        sm_90: 1 of 2 kernels replaceable; first kept: shim_scale: sm_90: param 2 "
+        "size 8 != 4\n", "        sm_89: 1 of 2 kernels replaceable; first kept: shim_scale: "
+        "sm_89: param 2 size 8 != 4\n", "#388): NOT fixed" } },
+    /* No kernel replaced: the library's keep-original line, and a problem. */
+    { "tests/hotfix/noarch", NULL, "FAKECUDA_DEVICES=12.0", 1,
+      { "hotfix_noarch.fatbin: 0 of 2 kernels replaced; kept ",
+        "PROBLEM: hotfix of _fused does not apply: 0 of 2 kernels replaced; kept ",
+        "#388): NOT fixed" } },
+    /* A bundle without hotfix lines, and no installed one. */
+    { "tests/redirect/bundle", NULL, "FAKECUDA_DEVICES=9.0", 1,
+      { "PROBLEM: hotfix of _fused not installed: no bundle has a hotfix line for it",
+        "`make install`", "#388): NOT fixed" } },
+    { "tests/hotfix/good", "hotfix = off\n", "FAKECUDA_DEVICES=9.0", 1,
+      { "PROBLEM: hotfix of _fused not applied: hotfix = off", "remedy: hotfix = on",
+        "#388): NOT fixed" } },
+    { "tests/hotfix/good", "dry_run = yes\n", "FAKECUDA_DEVICES=9.0", 1,
+      { "would hotfix _fused", "PROBLEM: hotfix of _fused not applied: dry_run = yes only logs "
+        "it", "#388): NOT fixed" } },
+};
+
+START_TEST(the_long_sequence_fix_is_a_checked_item)
+{
+    const struct verdict_case *c = &verdicts[_i];
+    const char *env[] = { c->devices, NULL };
+    const char *doctor_args[] = { "doctor", harness_path(SITE), NULL };
+    struct harness_opts plain = { .preload = 0, .config = config_for(c->bundle, c->extra),
+                                  .env = env };
+    struct harness_result doc;
+    ck_assert_int_eq(harness_run(harness_path("sageshim"), doctor_args, &plain, &doc), 0);
+    ck_assert_msg(doc.status == c->status, "%s", doc.out);
+    for (int i = 0; i < 3 && c->says[i]; i++)
+        ck_assert_msg(strstr(doc.out, c->says[i]), "no '%s' in:\n%s", c->says[i], doc.out);
+    if (c->status)
+        ck_assert_ptr_null(strstr(doc.out, "fixed by the hotfix"));
+    harness_free(&doc);
+}
+END_TEST
+
+/* A tampered hotfix file: said as such (not "no hotfix line", nor "no
+ * usable fatbin: nothing can be redirected"), one problem, the long-sequence line not "fixed". */
+START_TEST(a_tampered_hotfix_is_named)
+{
+    struct harness_result doc;
+    ck_assert_int_eq(harness_prepare(&doc), 0);
+    char script[8192];
+    snprintf(script, sizeof script,
+             "cp -r '%s' '%s/b' && printf 'X' | dd of='%s/b/hotfix_good.fatbin' bs=1 seek=300 "
+             "conv=notrunc 2>/dev/null", harness_path("tests/hotfix/good"), doc.dir, doc.dir);
+    ck_assert_int_eq(system(script), 0);
+    const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
+    const char *doctor_args[] = { "doctor", harness_path(SITE), NULL };
+    struct harness_opts plain = { .preload = 0, .config = "[sageshim]\nbundle = %DIR%/b\n",
+                                  .env = env };
+    ck_assert_int_eq(harness_run_in(harness_path("sageshim"), doctor_args, &plain, &doc), 0);
+    ck_assert_msg(doc.status == 1, "%s", doc.out);
+    ck_assert_msg(strstr(doc.out, "    hotfix hotfix_good.fatbin: for modules "
+                                  "*/sageattention/_fused*.so, 2 kernels, archs 80,89,90,120: "
+                                  "TAMPERED or damaged, refused: sha256 mismatch"), "%s", doc.out);
+    ck_assert_msg(strstr(doc.out, "      hotfix: TAMPERED: "), "%s", doc.out);
+    ck_assert_msg(strstr(doc.out, "\ndoctor: 1 problem found\n"), "%s", doc.out);
+    ck_assert_ptr_null(strstr(doc.out, "hotfixes: none"));
+    ck_assert_ptr_null(strstr(doc.out, "nothing can be redirected"));
+    ck_assert_ptr_null(strstr(doc.out, "fixed by the hotfix"));
+    harness_free(&doc);
+}
+END_TEST
+
+/* The Bundle section counts a hotfix file as one, with its kernels. */
+START_TEST(a_hotfix_bundle_is_counted_as_hotfix_files)
+{
+    const char *env[] = { "FAKECUDA_DEVICES=9.0", NULL };
+    const char *doctor_args[] = { "doctor", harness_path(SITE), NULL };
+    struct harness_opts plain = { .preload = 0, .config = config_for("tests/hotfix/good", NULL),
+                                  .env = env };
+    struct harness_result doc;
+    ck_assert_int_eq(harness_run(harness_path("sageshim"), doctor_args, &plain, &doc), 0);
+    ck_assert_msg(strstr(doc.out, ": label test@hotfix; 0 fatbin files (0 intact), 1 hotfix file "
+                                  "(1 intact, 2 kernels)\n"), "%s", doc.out);
+    ck_assert_msg(strstr(doc.out, "archs 80,89,90,120: intact\n"), "%s", doc.out);
+    ck_assert_ptr_null(strstr(doc.out, "0 of 0 fatbins"));
+    harness_free(&doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("doctor_plan");
@@ -138,6 +246,10 @@ int main(void)
     tcase_add_loop_test(tc, doctor_prints_the_lines_the_shim_logs, 0,
                         sizeof cases / sizeof cases[0]);
     tcase_add_test(tc, a_refused_bundle_is_a_doctor_problem);
+    tcase_add_loop_test(tc, the_long_sequence_fix_is_a_checked_item, 0,
+                        sizeof verdicts / sizeof verdicts[0]);
+    tcase_add_test(tc, a_tampered_hotfix_is_named);
+    tcase_add_test(tc, a_hotfix_bundle_is_counted_as_hotfix_files);
     tcase_add_test(tc, inspect_shows_a_bundles_hotfix_and_its_kernels);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -3,29 +3,7 @@
  * a CUDA driver.  Exit 0 healthy, 1 problems found. */
 #include "testutil.h"
 #include "toolrun.h"
-
-/* A package copied from tests/tools/fixtures/<kind> with libext.so as its
- * extension module, a bundle built from that module, and an empty config,
- * so nothing from the machine's own setup leaks in. */
-static char *prepare(const char *kind)
-{
-    char *tmp = make_temp_dir();
-    setenv("T", tmp, 1);
-    setenv("KIND", kind, 1);
-    setenv("EXT", fixture_path("libext.so"), 1);
-    struct tool_result r = run_shell(
-        "cp -r \"tests/tools/fixtures/$KIND\" \"$T/site\" && "
-        "cp \"$EXT\" \"$T/site/sageattention/_qattn_sm90.cpython-312-x86_64-linux-gnu.so\" && "
-        "\"$SAGESHIM\" bundle --from \"$T/site/sageattention\" --out \"$T/bundle\" >/dev/null && "
-        ": > \"$T/sageshim.conf\"");
-    ck_assert_msg(r.status == 0, "setup failed: %s", r.err);
-    tool_result_free(&r);
-    setenv("SAGESHIM_CONF", "", 1);
-    setenv("XDG_CONFIG_HOME", tmp, 1);
-    unsetenv("SAGESHIM_MODE");
-    unsetenv("SAGESHIM_REPAIR");
-    return tmp;
-}
+#include "doctor_site.h"
 
 static struct tool_result doctor(void)
 {
@@ -124,8 +102,8 @@ START_TEST(comfyui_python_is_found_and_its_import_error_shown)
         "\"$SAGESHIM\" doctor");
     if (r.status != 77) {
         ck_assert_msg(r.status == 1, "%s%s", r.out, r.err);
-        ck_assert_msg(strstr(r.out, "/ComfyUI/venv/bin/python3 (found from "), "%s", r.out);
-        ck_assert_msg(strstr(r.out, "/site/sageattention\n"), "%s", r.out);
+        ck_assert_msg(strstr(r.out, "/ComfyUI/venv/bin/python3 (venv/ in "), "%s", r.out);
+        ck_assert_msg(strstr(r.out, "/site/sageattention (Python "), "%s", r.out);
         ck_assert_msg(strstr(r.out, "ModuleNotFoundError: No module named "
                                     "'sageshim_missing_dependency_xyz'"), "%s", r.out);
         /* Located all the same: its modules were inspected. */
@@ -183,8 +161,10 @@ START_TEST(gpus_come_from_the_driver)
     setenv("FAKECUDA_DEVICES", "9.0,8.9", 1);
     struct tool_result r = doctor();
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "compute capability 9.0 (sm_90): a redirect target"));
-    ck_assert_ptr_nonnull(strstr(r.out, "compute capability 8.9 (sm_89): not a redirect target"));
+    ck_assert_msg(strstr(r.out, " sm_90 (compute capability 9.0): in archs (90,120): entry "
+                                "redirect of watched modules, hotfix, repair\n"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, " sm_89 (compute capability 8.9): not in archs (90,120): no "
+                                "entry redirect; add 89 to `archs` to include it"), "%s", r.out);
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -255,9 +235,58 @@ START_TEST(missing_bundle_is_a_note)
                                      "SAGESHIM_BUNDLE=\"$T/nonexistent\" SAGESHIM_MODE=redirect "
                                      "\"$SAGESHIM\" doctor \"$T/site/sageattention\"");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "note: no bundle at "));
+    ck_assert_ptr_nonnull(strstr(r.out, "note: no configured bundle at "));
     ck_assert_ptr_nonnull(strstr(r.out, "nonexistent"));
     ck_assert_ptr_nonnull(strstr(r.out, "doctor: healthy"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+/* A module without CUDA code: the runtime loads no image from it, so the
+ * library logs nothing; doctor prints no plan line the library would not
+ * log (it used to print "keep original ...: parse error at offset 0x0"). */
+START_TEST(a_module_without_cuda_code_gets_no_plan_line)
+{
+    char *tmp = prepare("healthy");
+    setenv("PLAIN_SO", fixture_path("../libsageshim.so"), 1);
+    struct tool_result r = run_shell(
+        "cp \"$PLAIN_SO\" \"$T/site/sageattention/_qattn_sm89.cpython-312-x86_64-linux-gnu.so\"");
+    ck_assert_int_eq(r.status, 0);
+    tool_result_free(&r);
+    r = doctor();
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "_qattn_sm89: no CUDA code\n"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "      (no line: the file has no CUDA code, so the CUDA runtime "
+                                "loads no image from it and the preload library never sees it)"),
+                  "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "parse error"));
+    ck_assert_ptr_null(strstr(r.out, "keep original _qattn_sm89"));
+    tool_result_free(&r);
+    remove_temp_dir(tmp);
+}
+END_TEST
+
+/* Paths print as a person reads them, and a message names a path once. */
+START_TEST(paths_print_plainly)
+{
+    char *tmp = prepare("healthy");
+    struct tool_result r = run_shell("\"$SAGESHIM\" doctor /nonexistent-sageshim-x");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "PROBLEM: /nonexistent-sageshim-x: No such file or directory\n"),
+                  "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "/../"));
+    tool_result_free(&r);
+    r = run_shell("SAGESHIM_CONF=\"$T/missing.conf\" \"$SAGESHIM\" doctor \"$T/site/sageattention\"");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.out, "/missing.conf: SAGESHIM_CONF: does not exist, ignored"), "%s",
+                  r.out);
+    tool_result_free(&r);
+    r = run_shell("\"$SAGESHIM\" inspect \"$T/nothing.fatbin\"");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "sageshim: ") && strstr(r.err, "/nothing.fatbin: cannot open"),
+                  "%s", r.err);
+    ck_assert_msg(!strstr(r.err, "/nothing.fatbin: /"), "the path twice: %s", r.err);
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -279,6 +308,8 @@ int main(void)
     tcase_add_test(tc, incompatible_bundle_is_a_problem);
     tcase_add_test(tc, missing_bundle_is_a_note);
     tcase_add_test(tc, changed_fatbin_is_not_intact);
+    tcase_add_test(tc, a_module_without_cuda_code_gets_no_plan_line);
+    tcase_add_test(tc, paths_print_plainly);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -19,7 +19,7 @@ static const struct {
     const char *options[6];
 } helps[] = {
     { "run", { "--mode MODE", "--log FILE", "--conf FILE", "-h, --help", NULL } },
-    { "doctor", { "--python PATH", "SAGEATTENTION_DIR", "-h, --help", NULL } },
+    { "doctor", { "--python PATH", "--timeout SECONDS", "SAGEATTENTION_DIR", "-h, --help", NULL } },
     { "bundle", { "--from PATH", "--out DIR", "--label TEXT", "--sm LIST", "--force", NULL } },
     { "abi", { "ORIGINAL", "REPLACEMENT", "--sm LIST", "-h, --help", NULL } },
     { "inspect", { "--json", "-h, --help", NULL } },

@@ -3,7 +3,8 @@
 TOOL_TEST_SRCS := $(sort $(wildcard tests/tools/check_*.c))
 TOOL_TEST_BINS := $(TOOL_TEST_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-$(BUILD)/tests/tools/check_%: tests/tools/check_%.c tests/tools/toolrun.h tests/testutil.h \
+$(BUILD)/tests/tools/check_%: tests/tools/check_%.c tests/tools/toolrun.h tests/tools/doctor_site.h \
+		tests/testutil.h \
 		tests/hardening/bombs.h \
 		$(CORE_LIB) $(BUILD)/tools/json.o
 	@mkdir -p $(dir $@)
