@@ -90,10 +90,17 @@ $(FUSED_MANIFEST): $(FUSED_FATBIN)
 ifeq ($(FUSED_BUILT),yes)
 ALL_TARGETS += $(FUSED_FATBIN) $(FUSED_MANIFEST) \
   $(if $(FUSED_NVCC_OK),$(FUSED_TEST_FATBINS),$(filter $(wildcard $(FUSED_COMPILED)/*),$(FUSED_TEST_FATBINS)))
-INSTALL_LIST += 644 $(FUSED_FATBIN) share/sageshim/kernels/sageshim_fused.fatbin \
-  644 $(FUSED_MANIFEST) share/sageshim/kernels/MANIFEST
 else
 ALL_TARGETS += kernels-skipped
+endif
+# make install installs what make built: a build that skipped the bundle
+# (the library is there, the bundle is not) is installed without it, even
+# where `make install` itself would find an nvcc (sudo's PATH, CUDA_HOME).
+FUSED_INSTALL := $(if $(wildcard $(FUSED_OUT)/sageshim_fused.fatbin),yes,$(if \
+  $(wildcard $(BUILD)/libsageshim.so),,$(FUSED_BUILT)))
+ifeq ($(FUSED_INSTALL),yes)
+INSTALL_LIST += 644 $(FUSED_FATBIN) share/sageshim/kernels/sageshim_fused.fatbin \
+  644 $(FUSED_MANIFEST) share/sageshim/kernels/MANIFEST
 endif
 FUSED_SKIPPED_MSG := kernels: $(FUSED_NVCC_WHY) ($(FUSED_NVCC_MIN) or later needed): the hotfix \
   bundle (the long-sequence fix) is not built; the library, the command and the repair are
@@ -113,5 +120,6 @@ install-kernels-check:
 	    "bundle installs its own MANIFEST. Move the bundle to its own directory" \
 	    "(bundle = DIR in sageshim.conf) or merge its lines into $(FUSED_MANIFEST)." >&2; \
 	  exit 1; fi
-	@$(if $(FUSED_BUILT),:,echo "install: $(FUSED_SKIPPED_MSG); share/sageshim/kernels is not installed")
+	@$(if $(FUSED_INSTALL),:,echo "install: no hotfix bundle was built (the long-sequence fix):" \
+	  "share/sageshim/kernels is not installed; build it with nvcc $(FUSED_NVCC_MIN) or later")
 INSTALL_CHECKS += install-kernels-check
