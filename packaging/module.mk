@@ -20,10 +20,12 @@ uninstall:
 SAGESHIM_VERSION := $(shell sed -n 's/^\#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/version.h)
 WHEEL_DIR := $(BUILD)/wheel
 WHEEL_STAGE := $(WHEEL_DIR)/stage
-# Host tools, shared by every BUILD: the wheel is packed by pip through our
-# backend (pyproject.toml), then auditwheel copies in libelf, liblz4, libzstd
-# (and whatever else is not the C library), sets the RPATHs to them and the
-# manylinux tag from the newest glibc symbol version used.
+# Host tools, shared by every BUILD, in a venv of their own (Debian's python3
+# has no pip; python3-venv gives the venv one): the wheel is packed by pip
+# through our backend (pyproject.toml), then auditwheel copies in libelf,
+# liblz4, libzstd (and whatever else is not the C library or one of the
+# manylinux policy's system libraries, such as libz.so.1), sets the RPATHs
+# to them and the manylinux tag from the newest glibc symbol version used.
 WHEEL_PYTHON ?= python3
 WHEEL_TOOLS := build/wheel-tools
 AUDITWHEEL ?= $(WHEEL_TOOLS)/bin/auditwheel
@@ -46,7 +48,7 @@ WHEEL_LIB_SDIR := -$(SAGESHIM_VERSION).data/data/lib/sageshim.libs
 wheel: all $(AUDITWHEEL)
 	rm -rf $(WHEEL_DIR)
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(WHEEL_STAGE)) PREFIX=
-	SAGESHIM_STAGE=$(abspath $(WHEEL_STAGE)) $(WHEEL_PYTHON) -m pip wheel --quiet \
+	SAGESHIM_STAGE=$(abspath $(WHEEL_STAGE)) $(WHEEL_TOOLS)/bin/python -m pip wheel --quiet \
 	  --disable-pip-version-check --no-deps --no-build-isolation -w $(WHEEL_DIR)/linux .
 	$(AUDITWHEEL_RUN) repair --lib-sdir='$(WHEEL_LIB_SDIR)' -w $(WHEEL_DIR) \
 	  $(WHEEL_DIR)/linux/sageshim-*.whl
