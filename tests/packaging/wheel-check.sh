@@ -34,6 +34,7 @@ check() {
 }
 # A file list of a tree, for before/after comparisons.
 tree() { (cd "$1" && find . | sort); }
+files() { (cd "$1" && find . ! -type d ! -path '*/__pycache__/*' | sort); }
 version=$(sed -n 's/^#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/version.h)
 command -v nvcc >/dev/null || PATH=/usr/local/cuda/bin:$PATH
 TRIPLET=aarch64-linux-gnu
@@ -119,7 +120,7 @@ check "both wheels carry the same hotfix bundle" $?
 python3 -m venv "$tmp/venv"
 check "python3 -m venv" $?
 venv=$tmp/venv
-tree "$venv" >"$tmp/venv-before"
+files "$venv" >"$tmp/venv-before"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$whl"
 check "pip install ${whl##*/}" $?
 # Every dependency in the wheel's libs or the C library (libz.so.1: the
@@ -159,9 +160,8 @@ done
 check "pip uninstall sageshim" $?
 # Files only: pip leaves the empty directories share/, share/man/ ... (its
 # RECORD lists no directories).
-(cd "$venv" && find . ! -type d | grep -v '/__pycache__' | sort) >"$tmp/venv-after"
-(cd "$tmp" && grep -v '/__pycache__' venv-before | while read -r f; do
-    [ -d "venv/$f" ] || echo "$f"; done) | diff - "$tmp/venv-after"
+files "$venv" >"$tmp/venv-after"
+diff "$tmp/venv-before" "$tmp/venv-after"
 check "pip uninstall leaves no file behind" $?
 
 # ---- the aarch64 wheel under qemu ----
