@@ -61,7 +61,7 @@ src=$tmp/src
 
 # ---- no nvcc: CUDA headers only, no toolkit directory on PATH ----
 mkdir -p "$tmp/cuda-headers"
-ln -s /usr/local/cuda/include "$tmp/cuda-headers/include"
+ln -s "${CUDA_HOME:-/usr/local/cuda}/include" "$tmp/cuda-headers/include"
 nonvcc_path=$(printf '%s\n' "$PATH" | tr ':' '\n' | while read -r d; do
     [ -n "$d" ] && [ ! -x "$d/nvcc" ] && printf '%s:' "$d"; done)
 (cd "$src" && PATH=$nonvcc_path make -j2 CUDA_HOME="$tmp/cuda-headers" BUILD=build-nonvcc) \
