@@ -1,4 +1,4 @@
-# Installing like a package (packaging/README.md):
+# Installing like a package (README.md, Quick start):
 #   make install / make uninstall   PREFIX= DESTDIR=, with a manifest of
 #                   what was installed (packaging/install.sh, uninstall.sh)
 #   make wheel      $(BUILD)/wheel/sageshim-<version>-py3-none-manylinux_*.whl:
