@@ -182,7 +182,8 @@ check "aarch64 sageshim --version (qemu)" $?
 grep -q "$arm/lib/../share/sageshim/kernels: label sageshim-fused@" "$tmp/arm-doctor.out"
 check "aarch64 sageshim doctor finds the bundle beside the library (qemu)" $?
 NO_INSTALL=1 AARCH64_SUITES="check_redirect check_repair" SS_LIBRARY=$arm/lib/libsageshim.so \
-    sh tests/aarch64/run.sh >"$tmp/arm-suites.log" 2>&1
+    sh tests/aarch64/run.sh >"$tmp/arm-suites.log" 2>&1 &&
+    [ "$(tail -n 1 "$tmp/arm-suites.log")" = "aarch64 checks: 2 passed, 0 failed" ]
 check "aarch64 redirect and repair suites through the wheel's library ($(tail -n 1 "$tmp/arm-suites.log"))" $?
 
 # ---- make install / uninstall ----
