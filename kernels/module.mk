@@ -35,9 +35,21 @@ FUSED_ARCHS := 80,86,89,90,100,120,121
 FUSED_MODULES := */sageattention/_fused*.so
 FUSED_KERNELS := 44
 
+# nvcc 12.9 or later (sm_121a).  Without one, `make` builds everything else
+# (the library, the command and the repair need no kernels) and says that
+# the bundle is skipped; a bundle built before (or copied into
+# $(FUSED_COMPILED), as the aarch64 wheel does) is still used and installed.
+FUSED_NVCC_MIN := 12.9
+FUSED_NVCC_RELEASE := $(shell $(NVCC) --version 2>/dev/null | \
+  sed -n 's/.*release \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
+FUSED_NVCC_OK := $(shell v='$(FUSED_NVCC_RELEASE)'; [ -n "$$v" ] && \
+  printf '%s\n%s\n' $(FUSED_NVCC_MIN) "$$v" | sort -V -C && echo yes)
+FUSED_NVCC_WHY := $(if $(FUSED_NVCC_RELEASE),$(NVCC) is release $(FUSED_NVCC_RELEASE),no $(NVCC))
+FUSED_BUILT := $(if $(FUSED_NVCC_OK)$(wildcard $(FUSED_COMPILED)/sageshim_fused.fatbin),yes)
+
 # Say plainly what is missing rather than "nvcc: not found".
-FUSED_NEED_NVCC = @command -v $(NVCC) >/dev/null 2>&1 || { echo "kernels: $(NVCC) not found:" \
-  "install the CUDA toolkit (12.9 or later: sm_121a) or set NVCC=/path/to/nvcc" >&2; exit 1; }
+FUSED_NEED_NVCC = @[ -n "$(FUSED_NVCC_OK)" ] || { echo "kernels: $(FUSED_NVCC_WHY):" \
+  "install the CUDA toolkit ($(FUSED_NVCC_MIN) or later: sm_121a) or set NVCC=/path/to/nvcc" >&2; exit 1; }
 
 $(FUSED_COMPILED)/sageshim_fused.fatbin: $(FUSED_DEPS)
 	$(FUSED_NEED_NVCC)
@@ -75,21 +87,39 @@ $(FUSED_MANIFEST): $(FUSED_FATBIN)
 	    "kernels=$(FUSED_KERNELS) sha256=$$(sha256sum $< | cut -d' ' -f1)"; } > $@.tmp
 	mv $@.tmp $@
 
-ALL_TARGETS += $(FUSED_FATBIN) $(FUSED_MANIFEST) $(FUSED_TEST_FATBINS)
+ifeq ($(FUSED_BUILT),yes)
+ALL_TARGETS += $(FUSED_FATBIN) $(FUSED_MANIFEST) \
+  $(if $(FUSED_NVCC_OK),$(FUSED_TEST_FATBINS),$(filter $(wildcard $(FUSED_COMPILED)/*),$(FUSED_TEST_FATBINS)))
+else
+ALL_TARGETS += kernels-skipped
+endif
+# make install installs what make built: a build that skipped the bundle
+# (the library is there, the bundle is not) is installed without it, even
+# where `make install` itself would find an nvcc (sudo's PATH, CUDA_HOME).
+FUSED_INSTALL := $(if $(wildcard $(FUSED_OUT)/sageshim_fused.fatbin),yes,$(if \
+  $(wildcard $(BUILD)/libsageshim.so),,$(FUSED_BUILT)))
+ifeq ($(FUSED_INSTALL),yes)
+INSTALL_LIST += 644 $(FUSED_FATBIN) share/sageshim/kernels/sageshim_fused.fatbin \
+  644 $(FUSED_MANIFEST) share/sageshim/kernels/MANIFEST
+endif
+FUSED_SKIPPED_MSG := kernels: $(FUSED_NVCC_WHY) ($(FUSED_NVCC_MIN) or later needed): the hotfix \
+  bundle (the long-sequence fix) is not built; the library, the command and the repair are
+.PHONY: kernels-skipped
+kernels-skipped:
+	@echo "$(FUSED_SKIPPED_MSG)"
 CHECK_DEPS += $(FUSED_FATBIN) $(FUSED_MANIFEST) $(FUSED_TEST_FATBINS)
 # check_fused_build tests the software E4M3 conversion itself.
 $(BUILD)/tests/check_fused_build: kernels/fused/e4m3_soft.h
 
-# make install: the default bundle.  A hand-made bundle left in kernels/ (the
-# install rule of tools/module.mk copies the directory's files) would have its
-# MANIFEST replaced by ours: refuse, saying so.
-.PHONY: install-kernels
-install-kernels: $(FUSED_FATBIN) $(FUSED_MANIFEST)
+# make install: the default bundle (INSTALL_LIST above).  A hand-made bundle
+# left in kernels/ would look like the installed one: refuse, saying so.
+.PHONY: install-kernels-check
+install-kernels-check:
 	@if [ -f kernels/MANIFEST ]; then \
 	  echo "kernels/MANIFEST: a hand-made bundle in the source tree; the built hotfix" \
-	    "bundle installs its own MANIFEST there. Move the bundle to its own directory" \
+	    "bundle installs its own MANIFEST. Move the bundle to its own directory" \
 	    "(bundle = DIR in sageshim.conf) or merge its lines into $(FUSED_MANIFEST)." >&2; \
 	  exit 1; fi
-	$(INSTALL) -d $(INSTALL_ROOT)/share/sageshim/kernels
-	$(INSTALL) -m 644 $(FUSED_FATBIN) $(FUSED_MANIFEST) $(INSTALL_ROOT)/share/sageshim/kernels/
-INSTALL_STEPS += install-kernels
+	@$(if $(FUSED_INSTALL),:,echo "install: no hotfix bundle was built (the long-sequence fix):" \
+	  "share/sageshim/kernels is not installed; build it with nvcc $(FUSED_NVCC_MIN) or later")
+INSTALL_CHECKS += install-kernels-check

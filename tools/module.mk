@@ -14,26 +14,16 @@ $(SAGESHIM_BIN): $(TOOLS_OBJS) $(CORE_LIB)
 
 ALL_TARGETS += $(SAGESHIM_BIN)
 
-# make install PREFIX=/usr/local DESTDIR=
+# make install PREFIX=/usr/local DESTDIR=: what goes where, one "MODE SOURCE
+# DEST" word triple each (DEST relative to PREFIX); other module.mk files add
+# theirs (kernels/module.mk: the hotfix bundle).  packaging/install.sh
+# installs the list and writes the manifest `make uninstall` reads; MODE
+# "conf" is the configuration, never overwritten once edited.  The wheel
+# (packaging/module.mk) packs the tree this gives.
 INSTALL ?= install
 INSTALL_ROOT = $(DESTDIR)$(PREFIX)
-
-install: $(BUILD)/libsageshim.so $(SAGESHIM_BIN)
-	$(INSTALL) -d $(INSTALL_ROOT)/lib $(INSTALL_ROOT)/bin $(INSTALL_ROOT)/etc \
-		$(INSTALL_ROOT)/share/sageshim/kernels \
-		$(INSTALL_ROOT)/share/man/man1 $(INSTALL_ROOT)/share/man/man5
-	$(INSTALL) -m 755 $(BUILD)/libsageshim.so $(INSTALL_ROOT)/lib/libsageshim.so
-	$(INSTALL) -m 755 $(SAGESHIM_BIN) $(INSTALL_ROOT)/bin/sageshim
-	$(INSTALL) -m 644 sageshim.conf $(INSTALL_ROOT)/etc/sageshim.conf
-	$(INSTALL) -m 644 man/sageshim.1 $(INSTALL_ROOT)/share/man/man1/sageshim.1
-	$(INSTALL) -m 644 man/sageshim.conf.5 $(INSTALL_ROOT)/share/man/man5/sageshim.conf.5
-	@# The bundle: whatever kernels/ holds (MANIFEST, *.fatbin), if anything.
-	for f in kernels/*; do \
-		case "$$f" in *.mk|*.cu|*.md|'kernels/*') continue ;; esac; \
-		if [ -f "$$f" ]; then \
-			$(INSTALL) -m 644 "$$f" $(INSTALL_ROOT)/share/sageshim/kernels/ || exit 1; \
-		fi; \
-	done
-	@# Other directories' install targets; expanded when the recipe runs, so
-	@# module.mk files read after this one are included.
-	$(if $(INSTALL_STEPS),$(MAKE) $(INSTALL_STEPS))
+INSTALL_LIST += 755 $(SHIM_LIB) lib/libsageshim.so \
+  755 $(SAGESHIM_BIN) bin/sageshim \
+  conf sageshim.conf etc/sageshim.conf \
+  644 man/sageshim.1 share/man/man1/sageshim.1 \
+  644 man/sageshim.conf.5 share/man/man5/sageshim.conf.5

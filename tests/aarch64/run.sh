@@ -6,6 +6,9 @@
 #                                      build into build-aarch64, run the suites
 #   NO_INSTALL=1 sh tests/aarch64/run.sh    skip the apt-get step
 #   AARCH64_REQUIRE_ALL=1 ...          fail when any suite could not run (CI)
+#   AARCH64_SUITES="check_redirect check_repair" ...   run only these suites
+#                                      (tests/packaging/wheel-check.sh, with
+#                                      SS_LIBRARY: the installed library)
 #
 # Fixtures are still built by the x86-64 nvcc: fatbins and cubins do not
 # depend on the host, and the x86-64 host objects among them (libext.so ...)
@@ -136,6 +139,9 @@ spawns_children() {
 export BUILD SS_FIXTURES=$BUILD/fixtures
 passed=0 failed=0 failed_names= not_run=
 for prog in $programs; do
+    if [ -n "${AARCH64_SUITES:-}" ]; then
+        case " $AARCH64_SUITES " in *" ${prog##*/} "*) ;; *) continue ;; esac
+    fi
     if [ "$binfmt" = no ] && spawns_children "$prog"; then
         not_run="$not_run $prog"
         continue

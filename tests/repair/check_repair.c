@@ -8,7 +8,8 @@
  * (tests/repair/stub) records what was registered.
  *
  * Paths come from the build: REPAIR_PYTHON, REPAIR_SOURCE_DIR (tests/repair),
- * REPAIR_FIXTURE_DIR ($(BUILD)/tests/repair), REPAIR_SHIM (the .so) and
+ * REPAIR_FIXTURE_DIR ($(BUILD)/tests/repair), REPAIR_SHIM (the .so; $SS_LIBRARY
+ * overrides it) and
  * REPAIR_PRELOAD_FIRST (the sanitizer runtime, when the shim is built with
  * one; "" otherwise). */
 #include <check.h>
@@ -90,11 +91,14 @@ static void run_program(char *const argv[], const char *fixture, enum preload pr
     write_file(conf, config);
 
     char env_preload[4096], env_conf[300], env_path[4096];
+    /* SS_LIBRARY: an installed library (tests/packaging/wheel-check.sh). */
+    const char *shim = getenv("SS_LIBRARY") && *getenv("SS_LIBRARY") ? getenv("SS_LIBRARY")
+                                                                     : REPAIR_SHIM;
     if (REPAIR_PRELOAD_FIRST[0])
         snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s %s", REPAIR_PRELOAD_FIRST,
-                 REPAIR_SHIM);
+                 shim);
     else
-        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", REPAIR_SHIM);
+        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", shim);
     snprintf(env_conf, sizeof env_conf, "SAGESHIM_CONF=%s", conf);
     if (fixture)
         snprintf(env_path, sizeof env_path, "PYTHONPATH=%s/stub:%s/%s", REPAIR_SOURCE_DIR,

@@ -99,13 +99,18 @@ static int find_asan(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* SS_LIBRARY: an installed library instead of the build's (the wheel check,
+ * tests/packaging/wheel-check.sh, runs suites against the installed copy). */
 static void set_preload(const char *library)
 {
     char asan[4096] = "";
     char value[8192];
+    const char *installed = getenv("SS_LIBRARY");
     dl_iterate_phdr(find_asan, asan);
     snprintf(value, sizeof value, "%s%s%s", asan, *asan ? ":" : "",
-             library ? library : harness_path("libsageshim.so"));
+             library ? library
+             : installed && *installed ? installed
+                                       : harness_path("libsageshim.so"));
     setenv("LD_PRELOAD", value, 1);
 }
 

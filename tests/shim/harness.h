@@ -49,8 +49,9 @@
 #define HARNESS_KERNEL_SHIFT "_Z10shim_shiftILi4EEvPii"  /* shim_shift<4> */
 
 struct harness_opts {
-    /* 1: LD_PRELOAD=$BUILD/libsageshim.so (with the sanitizer runtime in
-     * front when this test itself runs under ASan); 0: no preload. */
+    /* 1: LD_PRELOAD=$BUILD/libsageshim.so, or $SS_LIBRARY when set (with
+     * the sanitizer runtime in front when this test itself runs under
+     * ASan); 0: no preload. */
     int preload;
     /* With preload: this library instead of $BUILD/libsageshim.so (e.g. a
      * copy in an installed-like tree whose ../share holds a bundle). */
