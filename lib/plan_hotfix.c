@@ -16,6 +16,7 @@
  * So a hotfix using more registers is refused only where that lowers the
  * block size it can launch below one the original can (for SageAttention's
  * _fused kernels, launched with up to 1024 threads: at most 64 registers). */
+#include "append.h"
 #include "plan.h"
 
 #include <stdarg.h>
@@ -215,6 +216,22 @@ void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
     if (in->devices_error) {
         hotfix_reason(plan, "devices unknown: %s", in->devices_error);
         return;
+    }
+    /* One hotfix handle serves every device of the process, so a device
+     * whose arch is not a target would run it too: the design leaves other
+     * architectures untouched, so then no kernel is hot-fixed (issue 18). */
+    for (size_t d = 0; d < in->ndevices; d++) {
+        int target = 0;
+        for (size_t a = 0; a < in->narchs; a++)
+            target |= in->archs[a] == in->devices[d];
+        if (!target) {
+            char list[64] = "";
+            for (size_t a = 0; a < in->narchs; a++)
+                ss_append(list, sizeof list, "%s%u", a ? "," : "", in->archs[a]);
+            hotfix_reason(plan, "device sm_%u is not in archs (%s); add it to `archs` to "
+                          "hotfix there too", in->devices[d], list);
+            return;
+        }
     }
     for (size_t d = 0; d < in->ndevices; d++) {
         int seen = 0;

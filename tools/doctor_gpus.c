@@ -89,10 +89,11 @@ void doctor_gpus_report(const struct doctor_gpus *g, const struct ss_config *cfg
         if (off)
             printf("untouched (mode = off)\n");
         else if (in_archs(cfg, sm))
-            printf("in archs (%s): entry redirect of watched modules, hotfix, repair\n", archs);
+            printf("in archs (%s): entry redirect of watched modules, hotfix, long inputs run "
+                   "in pieces (repair)\n", archs);
         else
-            printf("not in archs (%s): no entry redirect; add %u to `archs` to include it "
-                   "(the hotfix and the repair do not depend on archs)\n", archs[0] ? archs
-                                                                                    : "none", sm);
+            printf("not in archs (%s): untouched - no entry redirect, no hotfix in this "
+                   "process (one hotfix serves every GPU), no pieces; add %u to `archs` to "
+                   "include it\n", archs[0] ? archs : "none", sm);
     }
 }

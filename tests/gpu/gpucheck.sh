@@ -99,6 +99,26 @@ write_report() {
     tar -czf "$OUT/gpucheck-logs.tar.gz" -C "$G" logs build.log gpucheck.log 2>/dev/null || true
 }
 
+# ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
+
+if over_budget; then
+    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+else
+    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
+        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/pieces.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
+        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
+    fi
+fi
+
 finish() {
     say "gpucheck: $passed passed, $failed failed"
     write_report
@@ -109,7 +129,27 @@ finish() {
 # die REASON: the suite cannot run at all.
 die() {
     fail "gpucheck setup" "$1"
-    finish
+    # ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
+
+if over_budget; then
+    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+else
+    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
+        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/pieces.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
+        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
+    fi
+fi
+
+finish
 }
 
 over_budget() {
@@ -379,6 +419,26 @@ else
     done <"$LOGDIR/hotfix.out"
     if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/hotfix.out"; then
         fail "hotfix suite" "tests/gpu/hotfix/run.sh: $(verdict "$rc")"
+    fi
+fi
+
+# ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
+
+if over_budget; then
+    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+else
+    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
+        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/pieces.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
+        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
     fi
 fi
 

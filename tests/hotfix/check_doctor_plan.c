@@ -57,8 +57,11 @@ struct same_case {
 static const struct same_case cases[] = {
     { "tests/hotfix/good", NULL, "FAKECUDA_DEVICES=9.0",
       "_fused.cpython-312-x86_64-linux-gnu.so", "2 of 2 kernels replaced" },
-    { "tests/hotfix/long", NULL, "FAKECUDA_DEVICES=9.0,8.9",
+    { "tests/hotfix/long", "archs = 90, 89\n", "FAKECUDA_DEVICES=9.0,8.9",
       "_fused.cpython-312-x86_64-linux-gnu.so", "kept shim_scale: " },
+    /* A GPU outside archs: the hotfix is left out (one handle serves both). */
+    { "tests/hotfix/good", NULL, "FAKECUDA_DEVICES=9.0,8.6",
+      "_fused.cpython-312-x86_64-linux-gnu.so", "device sm_86 is not in archs (90,120)" },
     { "tests/redirect/bundle", NULL, "FAKECUDA_DEVICES=8.9,9.0",
       "_qattn_sm90.cpython-312-x86_64-linux-gnu.so", "sm_90 -> bundle test@redirect" },
     { "tests/redirect/bundle_abi", NULL, "FAKECUDA_DEVICES=9.0",
@@ -153,10 +156,14 @@ static const struct verdict_case verdicts[] = {
         "shim_scale: sm_90: max threads 128 < 1024", "#388): NOT fixed",
         "remedy: reinstall sageshim" } },
     /* Two GPUs: each one's reason is named. */
-    { "tests/hotfix/long", NULL, "FAKECUDA_DEVICES=9.0,8.9", 1,
+    { "tests/hotfix/long", "archs = 90, 89\n", "FAKECUDA_DEVICES=9.0,8.9", 1,
       { "        sm_90: 1 of 2 kernels replaceable; first kept: shim_scale: sm_90: param 2 "
         "size 8 != 4\n", "        sm_89: 1 of 2 kernels replaceable; first kept: shim_scale: "
         "sm_89: param 2 size 8 != 4\n", "#388): NOT fixed" } },
+    /* A GPU outside archs: no hotfix in that process, and the remedy. */
+    { "tests/hotfix/good", NULL, "FAKECUDA_DEVICES=9.0,8.6", 1,
+      { "device sm_86 is not in archs (90,120); add it to `archs`",
+        "not in archs (90,120): untouched", "#388): NOT fixed" } },
     /* No kernel replaced: the library's keep-original line, and a problem. */
     { "tests/hotfix/noarch", NULL, "FAKECUDA_DEVICES=12.0", 1,
       { "hotfix_noarch.fatbin: 0 of 2 kernels replaced; kept ",

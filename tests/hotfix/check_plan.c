@@ -101,11 +101,14 @@ struct setup {
     int redirect, hotfix, force_ptx, dry_run;
     unsigned devices[4];
     size_t ndevices;
+    const unsigned *archs;       /* NULL: the default 90, 120 */
+    size_t narchs;
 };
 
 static void plan(const struct setup *s, struct ss_plan *p, struct lines *l)
 {
-    static const unsigned archs[] = { 90, 120 };
+    static const unsigned default_archs[] = { 90, 120 };
+    const unsigned *archs = s->archs ? s->archs : default_archs;
     struct ss_plan_input in = {
         .module = strrchr(s->path, '/') + 1,
         .api = "cuLibraryLoadData",
@@ -114,7 +117,7 @@ static void plan(const struct setup *s, struct ss_plan *p, struct lines *l)
         .redirect = s->redirect,
         .hotfix = s->hotfix,
         .archs = archs,
-        .narchs = 2,
+        .narchs = s->archs ? s->narchs : 2,
         .devices = s->devices,
         .ndevices = s->ndevices,
         .force_ptx = s->force_ptx,
@@ -199,16 +202,24 @@ END_TEST
 
 /* ---- hotfixes ---------------------------------------------------------------- */
 
-static void plan_hotfix(const char *bundle, const unsigned *devices, size_t ndevices,
-                        struct ss_plan *p, struct lines *l)
+static void plan_hotfix_archs(const char *bundle, const unsigned *devices, size_t ndevices,
+                              const unsigned *archs, size_t narchs, struct ss_plan *p,
+                              struct lines *l)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/hotfix/%s", bundle);
     open_bundle(rel, &hotfix_bundle, &have_hotfix, NULL, 0);
     ck_assert_msg(have_hotfix, "%s", rel);
-    struct setup s = { .path = FUSED_PATH, .hotfix = 1, .ndevices = ndevices };
+    struct setup s = { .path = FUSED_PATH, .hotfix = 1, .ndevices = ndevices, .archs = archs,
+                       .narchs = narchs };
     memcpy(s.devices, devices, ndevices * sizeof *devices);
     plan(&s, p, l);
+}
+
+static void plan_hotfix(const char *bundle, const unsigned *devices, size_t ndevices,
+                        struct ss_plan *p, struct lines *l)
+{
+    plan_hotfix_archs(bundle, devices, ndevices, NULL, 0, p, l);
 }
 
 START_TEST(hotfix_replaces_every_kernel)
@@ -280,11 +291,31 @@ START_TEST(hotfix_refuses_a_missing_architecture_on_any_device)
 }
 END_TEST
 
+/* One hotfix handle serves every device: a device outside `archs` would
+ * run it too, so nothing is hot-fixed (issue 18: other archs untouched). */
+START_TEST(hotfix_leaves_a_process_with_a_device_outside_archs_alone)
+{
+    struct ss_plan p;
+    struct lines l;
+    plan_hotfix("good", (unsigned[]){ 90, 89 }, 2, &p, &l);
+    ck_assert_uint_eq(p.nhotfixed, 0);
+    ck_assert(!ss_plan_hotfixes(&p, SCALE));
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.text[0], "keep original " MODULE " (cuLibraryLoadData): hotfix "
+                                "test@hotfix hotfix_good.fatbin: device sm_89 is not in archs "
+                                "(90,120); add it to `archs` to hotfix there too");
+    ss_plan_free(&p);
+    plan_hotfix_archs("good", (unsigned[]){ 90, 89 }, 2, (unsigned[]){ 90, 89 }, 2, &p, &l);
+    ck_assert_uint_eq(p.nhotfixed, 2);
+    ss_plan_free(&p);
+}
+END_TEST
+
 START_TEST(hotfix_counts_only_the_kernels_it_offers)
 {
     struct ss_plan p;
     struct lines l;
-    plan_hotfix("scaleonly", (unsigned[]){ 90, 89 }, 2, &p, &l);
+    plan_hotfix_archs("scaleonly", (unsigned[]){ 90, 89 }, 2, (unsigned[]){ 90, 89 }, 2, &p, &l);
     ck_assert(ss_plan_hotfixes(&p, SCALE));
     ck_assert(!ss_plan_hotfixes(&p, SHIFT));
     ck_assert_uint_eq(l.n, 1);
@@ -385,8 +416,9 @@ START_TEST(the_shipped_hotfix_covers_all_44_kernels)
     ck_assert(have_hotfix);
     ck_assert_uint_eq(hotfix_bundle.nhotfixes, 1);
 
-    static const unsigned archs[] = { 90, 120 };
     static const unsigned every[] = { 80, 86, 89, 90, 100, 120 }, old[] = { 75 };
+    /* Every device in `archs`: the hotfix reaches only target archs. */
+    static const unsigned archs[] = { 80, 86, 89, 90, 100, 120, 75 };
     const struct { const unsigned *devices; size_t n; const char *want; } cases[] = {
         { every + 3, 1, "sageshim_fused.fatbin: 44 of 44 kernels replaced" },
         { every, 6, "sageshim_fused.fatbin: 44 of 44 kernels replaced on every device" },
@@ -395,7 +427,7 @@ START_TEST(the_shipped_hotfix_covers_all_44_kernels)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         struct ss_plan_input in = {
             .module = MODULE, .api = "cuLibraryLoadData", .path = FUSED_PATH, .image = &index32,
-            .hotfix = 1, .archs = archs, .narchs = 2, .devices = cases[c].devices,
+            .hotfix = 1, .archs = archs, .narchs = 7, .devices = cases[c].devices,
             .ndevices = cases[c].n, .sources = { source_bundle, source_hotfixes, NULL },
         };
         struct ss_plan p;
@@ -509,6 +541,7 @@ int main(void)
     tcase_add_test(tc, hotfix_refuses_a_lower_thread_limit);
     tcase_add_test(tc, hotfix_refuses_a_missing_architecture_on_any_device);
     tcase_add_test(tc, hotfix_counts_only_the_kernels_it_offers);
+    tcase_add_test(tc, hotfix_leaves_a_process_with_a_device_outside_archs_alone);
     tcase_add_test(tc, hotfix_dry_run_says_would);
     tcase_add_test(tc, hotfix_needs_a_matching_line);
     tcase_add_test(tc, entry_merge_comes_before_the_hotfix);
