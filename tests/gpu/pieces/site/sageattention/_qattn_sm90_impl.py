@@ -57,8 +57,8 @@ def standin_sm90_kernel(Q, K, V, O, Lse, QS, KS, VS,
     l = tl.zeros([BLOCK_M], tl.float32)
     acc = tl.zeros([BLOCK_M, D], tl.float32)
     kv_heads = heads // kv_group
-    for start in range(0, kv_len, BLOCK_N):
-        cols = start + tl.arange(0, BLOCK_N)
+    for block in range(0, tl.cdiv(kv_len, BLOCK_N)):
+        cols = block * BLOCK_N + tl.arange(0, BLOCK_N)
         cmask = cols < kv_len
         k = tl.load(K + b * skb + g * skh + cols.to(tl.int64)[None, :] * skn + d[:, None],
                     mask=cmask[None, :], other=0)
