@@ -19,7 +19,8 @@ const struct ss_option ss_options[] = {
     { "dry_run", "SAGESHIM_DRY_RUN", SS_OPT_BOOL, FIELD(dry_run), 0, "no", NULL,
       "decide and log as in redirect mode, but load the original code" },
     { "archs", "SAGESHIM_ARCHS", SS_OPT_ARCHS, FIELD(archs), FIELD(narchs), "90, 120", NULL,
-      "GPU architectures to redirect: 90, 9.0, sm_90 or sm_90a" },
+      "target GPU architectures (90, 9.0, sm_90 or sm_90a): the only devices where the shim "
+      "redirects, hotfixes or runs long inputs in pieces" },
     { "modules", NULL, SS_OPT_GLOBS, FIELD(modules), FIELD(nmodules),
       "*/sageattention/_qattn_sm90*.so */sageattention/_qattn_sm89*.so",
       "no library is redirected",
@@ -35,14 +36,15 @@ const struct ss_option ss_options[] = {
       "*/sageattention/_fused*.so", "no kernel is hotfixed (hotfix = off says so plainly)",
       "globs of libraries whose kernels may be hotfixed" },
     { "repair", "SAGESHIM_REPAIR", SS_OPT_BOOL, FIELD(repair), 0, "on", NULL,
-      "restore the sm90 attention op that SageAttention's import order shadows, and split "
-      "_fused's quantizer calls by batch where a batch stride does not fit 32 bits" },
+      "restore the sm90 attention op that SageAttention's import order shadows, and run "
+      "attention and quantizer calls whose offsets pass 32 bits as pieces that fit" },
     { "repair_modules", NULL, SS_OPT_PY_MODULES, FIELD(repair_modules),
       FIELD(nrepair_modules),
       "sageattention._qattn_sm90 sageattention._qattn_sm89 sageattention._qattn_sm80 "
       "sageattention._fused",
       "nothing is repaired (repair = off says so plainly)",
-      "Python extension modules the repair watches (_fused: batches split past 32-bit strides)" },
+      "Python extension modules the repair watches (their functions, and the package's "
+      "Triton kernels, run long inputs in pieces)" },
     { "log", "SAGESHIM_LOG", SS_OPT_LOG, FIELD(log), 0, "stderr", NULL,
       "where to log: stderr or an absolute file path" },
     { "log_level", "SAGESHIM_LOG_LEVEL", SS_OPT_LOG_LEVEL, FIELD(log_level), 0, "info", NULL,

@@ -112,19 +112,20 @@ def operand_fits(tensor, dims, sizes, addressed, copied, offset_limit, int_limit
     return not addressed or span(padded(sizes, dims[2]), strides) <= offset_limit
 
 
-def fits(call, family, batch, kv_heads, rows, offset_limit, int_limit):
+def fits(call, family, batch, kv_heads, rows, offset_limit, int_limit, o_copy=False):
     """Does the piece of `batch` elements, `kv_heads` key/value heads (and
     their query heads) and `rows` query rows run with offsets and host ints
     that fit?  The model of the upstream expressions (sageattention-long.md,
     section 2), with the last block of rows padded.  On sm_80/89/120 the
     pieces of q, k and v are handed over compact (copied: those hosts want
     contiguous q and k, or v, and address all three in 32 bits); on sm_90
-    they are views (tensor maps address them in 64 bits)."""
+    they are views (tensor maps address them in 64 bits).  The output is a
+    view of the caller's, or with `o_copy` a compact buffer copied back."""
     heads = kv_heads * call.group
     copied = family != 'sm90'
     operands = (
         (call.q, call.dims, piece_shape(call.q, call.dims, batch, heads, rows), copied, copied),
-        (call.o, call.dims, piece_shape(call.o, call.dims, batch, heads, rows), True, False),
+        (call.o, call.dims, piece_shape(call.o, call.dims, batch, heads, rows), True, o_copy),
         (call.k, call.dims, piece_shape(call.k, call.dims, batch, kv_heads,
                                         call.k.size(call.dims[2])), copied, copied),
         (call.v, call.v_dims, piece_shape(call.v, call.v_dims, batch, kv_heads,
@@ -167,8 +168,14 @@ def scale_range(call, family, r0, r1):
     return r0 // cta * per_block, -(-r1 // cta) * per_block
 
 
-def run_pieces(real, call, family, steps, int_limit):
-    """Run `real` once per piece of `steps`; returns what one call returns."""
+def output_fits_as_view(view, dims, offset_limit):
+    return span(padded(view.size(), dims[2]), view.stride()) <= offset_limit
+
+
+def run_pieces(real, call, family, steps, offset_limit, int_limit):
+    """Run `real` once per piece of `steps`; returns what one call returns.
+    A piece's output is a view of the caller's `o` where that view's offsets
+    fit, else a compact buffer (one piece of memory) copied back after."""
     torch = sys.modules['torch']
     batch_dim, head_dim, seq_dim = call.dims
     compact = family != 'sm90'
@@ -178,7 +185,12 @@ def run_pieces(real, call, family, steps, int_limit):
         args = list(call.args)
         qo_ranges = {batch_dim: (b0, b1), head_dim: (h0, h1), seq_dim: (r0, r1)}
         args[0] = piece_view(call.q, qo_ranges, int_limit)
-        args[3] = piece_view(call.o, qo_ranges, int_limit)
+        output = piece_view(call.o, qo_ranges, int_limit)
+        buffer = None
+        if not output_fits_as_view(output, call.dims, offset_limit):
+            buffer = piece_view(torch.empty(output.shape, dtype=output.dtype,
+                                            device=output.device), {}, int_limit)
+        args[3] = output if buffer is None else buffer
         args[1] = piece_view(call.k, {call.dims[0]: (b0, b1), call.dims[1]: (g0, g1)}, int_limit)
         args[2] = piece_view(call.v, {call.v_dims[0]: (b0, b1), call.v_dims[1]: (g0, g1)},
                              int_limit)
@@ -194,6 +206,8 @@ def run_pieces(real, call, family, steps, int_limit):
             args[index] = piece_view(call.args[index], {0: (b0, b1), 1: (g0, g1)},
                                      int_limit).contiguous()
         piece_lse = real(*args)
+        if buffer is not None:
+            output.copy_(buffer)
         if not call.return_lse or not isinstance(piece_lse, torch.Tensor) \
                 or piece_lse.dim() != 3:
             lse = piece_lse if lse is None else lse
@@ -236,19 +250,28 @@ def wrap_attention(real, name, family, tensor_type, state):
             return real(*args, **kwargs)
         if fits_as_given(call, family, offset_limit, int_limit):
             return real(*args)
-        steps = plan(call.batch, call.kv_heads, call.rows,
-                     lambda b, g, r: fits(call, family, b, g, r, offset_limit, int_limit),
-                     ROW_BLOCK, not call.causal)
+        # Views of the caller's output first; a compact output buffer
+        # (copied back) only where no cut of views fits, e.g. a causal NHD
+        # call, whose rows cannot be cut and whose output rows span all heads.
+        steps = None
+        for o_copy in (False, True):
+            steps = plan(call.batch, call.kv_heads, call.rows,
+                         lambda b, g, r: fits(call, family, b, g, r, offset_limit, int_limit,
+                                              o_copy),
+                         ROW_BLOCK, not call.causal)
+            if steps is not None:
+                break
         if steps is None:
             refuse(name, 'no piece of this %s call fits 32-bit offsets (%s x %d heads x %d '
                    'rows x %d; %s)' % ('causal' if call.causal else 'non-causal',
                                        'NHD' if call.layout == 0 else 'HND', call.heads,
                                        call.rows, call.q.size(-1),
-                                       'a causal call is cut by batch and head only'
+                                       'a causal call is cut by batch and head only, and '
+                                       'one head of it passes the limit'
                                        if call.causal else 'even one block of rows does not'))
         say_cut(state, 'attention', 'attention: offsets past 2^32 elements or strides past '
                 '2^31 (%s' % describe(call, family, steps))
-        return run_pieces(real, call, family, steps, int_limit)
+        return run_pieces(real, call, family, steps, offset_limit, int_limit)
 
     functools.update_wrapper(attention, real)
     setattr(attention, ATTENTION_MARK, real)

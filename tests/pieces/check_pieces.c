@@ -220,7 +220,7 @@ START_TEST(attention_pieces_equal_the_uncut_result)
     struct run r;
     scenario(trees[_i], "attention", WITH_SHIM, "", "90", &r);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(has(r.out, "attention equal 12 of 12\n"), "%s", r.out);
+    ck_assert_msg(has(r.out, "attention equal 14 of 14\n"), "%s", r.out);
     ck_assert_int_eq(count(r.log, "repair: attention: offsets past 2^32 elements"), 1);
 }
 END_TEST

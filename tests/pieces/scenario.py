@@ -104,6 +104,10 @@ ATTENTION_CASES = [
     ('sm80', 0, 1, 2, 2, 600, 600, 16, 0, 3, 1),
     ('sm80', 1, 2, 4, 2, 333, 333, 16, 0, 2, 1),
     ('sm80', 0, 3, 2, 2, 300, 300, 16, 1, 2, 1),
+    # Causal NHD whose output rows (all heads) pass the limit: through a
+    # compact output buffer per head group, copied back.
+    ('sm90', 0, 1, 4, 4, 300, 300, 16, 1, 2, 1),
+    ('sm89', 0, 1, 4, 2, 300, 300, 16, 1, 3, 1),
 ]
 
 
