@@ -438,6 +438,24 @@ else
 fi
 emit
 
+# ---- 7. Long inputs in pieces (issue 18) -----------------------------------------------
+
+emit "## 7. Long inputs: an uncut call with and without the shim, a cut call against an uncut one"
+emit
+emit "tests/gpu/pieces (check.py, case bench): the sm_90 attention stand-in (upstream's 32-bit"
+emit "output offsets), NHD, 56 x 128, 256 keys, median of the timed calls in fresh processes."
+emit "Targets: uncut call >= 0.99 of bare; cut call's throughput per query token within 5% of"
+emit "an uncut call's."
+emit
+if timeout -k 5 400 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh bench \
+        >"$LOGS/pieces.out" 2>&1 && [ -f "$BUILD/gpu/pieces/bench.md" ]; then
+    cat "$BUILD/gpu/pieces/bench.md" >>"$BODY"
+else
+    failed "long inputs" "$LOGS/pieces.out" "$?"
+    emit "Not measured (see pieces.out in the logs)."
+fi
+emit
+
 # ---- The report ------------------------------------------------------------------------
 
 {

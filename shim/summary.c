@@ -159,6 +159,25 @@ static void print_cuts(void)
                  total == 1 ? "" : "s", kinds);
 }
 
+/* Which devices the shim acts on (`archs`) and which it leaves alone. */
+static void print_targets(const struct summary_ctx *c)
+{
+    const struct ss_config *cfg = shim_config();
+    if (!c->devices_known || !cfg)
+        return;
+    char in[256] = "", out[256] = "";
+    for (int d = 0; d < c->devices.count; d++) {
+        int target = 0;
+        for (size_t a = 0; a < cfg->narchs; a++)
+            target |= cfg->archs[a] == (unsigned)c->devices.cc[d];
+        char *buf = target ? in : out;
+        size_t used = strlen(buf);
+        snprintf(buf + used, 256 - used, "%s%d (sm_%d)", used ? ", " : "", d, c->devices.cc[d]);
+    }
+    shim_log(SS_LOG_INFO, "summary: devices in archs (redirect, hotfix, long inputs in pieces): "
+             "%s; untouched: %s", in[0] ? in : "none", out[0] ? out : "none");
+}
+
 static void print_summary(void *ctx, const struct shim_module_stats *mods, size_t nmods,
                           const struct shim_kernel_stats *ks, size_t nks)
 {
@@ -171,6 +190,7 @@ static void print_summary(void *ctx, const struct shim_module_stats *mods, size_
     shim_log(SS_LOG_INFO,
              "summary: %lu images seen, %lu watched and parsed, %lu unwatched not parsed; devices %s",
              total, watched, total - watched, devs);
+    print_targets(c);
     for (size_t m = 0; m < nmods; m++)
         print_module(&mods[m], (int)m, ks, nks);
     print_wraps(ks, nks);

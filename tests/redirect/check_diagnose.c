@@ -113,6 +113,19 @@ START_TEST(kept_originals_launch_unredirected)
 }
 END_TEST
 
+/* Which devices the shim acts on, and which it leaves alone (issue 18). */
+START_TEST(summary_says_which_devices_are_targets)
+{
+    struct harness_result r;
+    run_client(_i, HARNESS_WATCHED_MODULE, "diagnose", "FAKECUDA_DEVICES=9.0,8.6", "plain", &r);
+    ck_assert_msg(harness_count(r.shim_log, "summary: devices in archs (redirect, hotfix, long "
+                                            "inputs in pieces): 0 (sm_90); untouched: 1 "
+                                            "(sm_86)") == 1,
+                  "%s", r.shim_log);
+    harness_free(&r);
+}
+END_TEST
+
 START_TEST(summary_names_the_module_and_counts_launches)
 {
     struct harness_result r;
@@ -166,6 +179,7 @@ int main(void)
     tcase_add_test(tc, launches_of_enumerated_kernels_are_logged);
     tcase_add_loop_test(tc, cluster_launches_show_the_cluster, 0, NCLIENTS);
     tcase_add_loop_test(tc, kept_originals_launch_unredirected, 0, NCLIENTS);
+    tcase_add_loop_test(tc, summary_says_which_devices_are_targets, 0, 1);
     tcase_add_loop_test(tc, summary_names_the_module_and_counts_launches, 0, NCLIENTS);
     tcase_add_loop_test(tc, quantization_without_attention_is_a_warning, 0, NCLIENTS);
     tcase_add_loop_test(tc, redirect_mode_logs_no_launches, 0, NCLIENTS);
