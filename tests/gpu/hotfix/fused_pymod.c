@@ -297,13 +297,26 @@ static PyMethodDef fused_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Multi-phase init, as pybind11 3 (torch 2.11) builds the real module: the
+ * functions are added when the import machinery executes the module, after
+ * PyInit__fused returned (issue 18: the repair must reach them then). */
+static int fused_exec(PyObject *module)
+{
+    return PyModule_AddFunctions(module, fused_methods);
+}
+
+static PyModuleDef_Slot fused_slots[] = {
+    {Py_mod_exec, (void *)fused_exec},
+    {0, NULL},
+};
+
 static struct PyModuleDef fused_module = {
     PyModuleDef_HEAD_INIT,
     "_fused",
     "sageshim GPU test: 32-bit stand-in of SageAttention's _fused (spec §1, §7)",
-    -1,
-    fused_methods,
+    0,
     NULL,
+    fused_slots,
     NULL,
     NULL,
     NULL,
@@ -311,5 +324,5 @@ static struct PyModuleDef fused_module = {
 
 PyMODINIT_FUNC PyInit__fused(void)
 {
-    return PyModule_Create(&fused_module);
+    return PyModuleDef_Init(&fused_module);
 }
