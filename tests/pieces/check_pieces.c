@@ -265,6 +265,28 @@ START_TEST(triton_quantizer_without_pieces_faults)
 }
 END_TEST
 
+START_TEST(triton_attention_pieces_equal_the_uncut_result)
+{
+    struct run r;
+    scenario(trees[_i], "triton-attention", WITH_SHIM, "", "90", &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "triton-attention equal\n");
+    ck_assert_int_eq(count(r.log, "repair: Triton attention "
+                                  "sageattention.triton.attn_qk_int8_per_block._attn_fwd: "
+                                  "offsets past 2^31 elements"), 1);
+}
+END_TEST
+
+START_TEST(triton_attention_without_pieces_faults)
+{
+    struct run r;
+    scenario("68de379", "triton-attention", BARE, "", "90", &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "triton-attention error CUDA error: an illegal memory access was "
+                            "encountered\n");
+}
+END_TEST
+
 /* ---- 4. only where the design says ------------------------------------------ */
 
 START_TEST(a_device_outside_archs_is_untouched)
@@ -336,6 +358,8 @@ Suite *pieces_suite(void)
     tcase_set_timeout(triton, 120);
     tcase_add_loop_test(triton, triton_quantizer_pieces_equal_the_uncut_result, 0, 3);
     tcase_add_test(triton, triton_quantizer_without_pieces_faults);
+    tcase_add_loop_test(triton, triton_attention_pieces_equal_the_uncut_result, 0, 2);
+    tcase_add_test(triton, triton_attention_without_pieces_faults);
     suite_add_tcase(s, triton);
 
     TCase *where = tcase_create("where");

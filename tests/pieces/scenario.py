@@ -185,6 +185,25 @@ def scenario_quant():
     print('quant %s' % ('equal' if ok else 'differs'))
 
 
+def scenario_triton_attention():
+    """The Triton attention on int8 NHD q whose row offsets pass 2^13, with
+    the LSE: bytes against the same kernel at full width."""
+    heads, rows, kv, dim = 2, 300, 100, 16
+    q = torch.randint(-40, 41, (2, rows, heads, dim), dtype=torch.int8)
+    k = torch.randint(-40, 41, (2, kv, heads, dim), dtype=torch.int8)
+    v = torch.randn(2, kv, heads, dim).half()
+    q_scale = torch.rand(2, heads, -(-rows // 128)) * 0.02 + 0.01
+    k_scale = torch.rand(2, heads, -(-kv // 64)) * 0.02 + 0.01
+    try:
+        o, lse = core.triton_attention(q, k, v, q_scale, k_scale, 'NHD', True)
+    except RuntimeError as error:
+        print('triton-attention error %s' % error)
+        return
+    ref_o, ref_lse = full_width(core.triton_attention, q, k, v, q_scale, k_scale, 'NHD', True)
+    print('triton-attention %s' % ('equal' if same(o, ref_o) and same(lse, ref_lse)
+                                   else 'differs'))
+
+
 def scenario_compile():
     """sm90 attention through torch.compile (Dynamo, eager backend): the
     repaired op, cut into pieces."""
