@@ -442,6 +442,16 @@ emit
 
 emit "## 7. Long inputs: an uncut call with and without the shim, a cut call against an uncut one"
 emit
+emit "The repair's own Python per attention call on this machine's CPU (bench/pieces_overhead.py:"
+emit "the wrapper around an op that does nothing, meta tensors of real shapes):"
+emit
+if timeout -k 5 120 "$PYTHON" bench/pieces_overhead.py >"$LOGS/pieces-overhead.out" \
+        2>"$LOGS/pieces-overhead.err"; then
+    grep '^|' "$LOGS/pieces-overhead.out" >>"$BODY"
+else
+    failed "long inputs: repair overhead" "$LOGS/pieces-overhead.err" "$?"
+fi
+emit
 emit "tests/gpu/pieces (check.py, case bench): the sm_90 attention stand-in (upstream's 32-bit"
 emit "output offsets), NHD, 56 x 128, 256 keys, median of the timed calls in fresh processes."
 emit "Targets: uncut call >= 0.99 of bare; cut call's throughput per query token within 5% of"

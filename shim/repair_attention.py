@@ -237,8 +237,30 @@ def describe(call, family, steps):
                '' if family == 'sm90' else ', q/k/v in 32 bits', how))
 
 
+def call_key(call):
+    """What a plan depends on: the operands' sizes and strides, the layout
+    and causality (a model, denoising step after step, repeats its shapes)."""
+    return (call.layout, call.causal) + tuple(
+        (tuple(t.size()), tuple(t.stride())) for t in (call.q, call.k, call.v, call.o))
+
+
+def plan_call(call, family, offset_limit, int_limit):
+    """The pieces for `call`, or None: views of the caller's output first;
+    a compact output buffer (copied back) only where no cut of views fits,
+    e.g. a causal NHD call, whose rows cannot be cut and whose output rows
+    span all heads."""
+    for o_copy in (False, True):
+        steps = plan(call.batch, call.kv_heads, call.rows,
+                     lambda b, g, r: fits(call, family, b, g, r, offset_limit, int_limit, o_copy),
+                     ROW_BLOCK, not call.causal)
+        if steps is not None:
+            return steps
+    return None
+
+
 def wrap_attention(real, name, family, tensor_type, state):
     offset_limit, int_limit = LIMITS
+    plans = {}
 
     def attention(*args, **kwargs):
         if kwargs or len(args) < 11 or not isinstance(args[0], tensor_type) \
@@ -250,17 +272,12 @@ def wrap_attention(real, name, family, tensor_type, state):
             return real(*args, **kwargs)
         if fits_as_given(call, family, offset_limit, int_limit):
             return real(*args)
-        # Views of the caller's output first; a compact output buffer
-        # (copied back) only where no cut of views fits, e.g. a causal NHD
-        # call, whose rows cannot be cut and whose output rows span all heads.
-        steps = None
-        for o_copy in (False, True):
-            steps = plan(call.batch, call.kv_heads, call.rows,
-                         lambda b, g, r: fits(call, family, b, g, r, offset_limit, int_limit,
-                                              o_copy),
-                         ROW_BLOCK, not call.causal)
-            if steps is not None:
-                break
+        key = call_key(call)
+        if key not in plans:
+            if len(plans) >= 64:
+                plans.clear()
+            plans[key] = plan_call(call, family, offset_limit, int_limit)
+        steps = plans[key]
         if steps is None:
             refuse(name, 'no piece of this %s call fits 32-bit offsets (%s x %d heads x %d '
                    'rows x %d; %s)' % ('causal' if call.causal else 'non-causal',
