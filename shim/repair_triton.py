@@ -166,7 +166,7 @@ class KernelProxy:
 
     def __init__(self, kernel, name, kind, per_block, causal, state):
         self.__dict__.update(kernel=kernel, name=name, kind=kind, per_block=per_block,
-                             causal=causal, state=state)
+                             causal=causal, state=state, plans={})
         setattr(self, PROXY_MARK, kernel)
 
     def __getattr__(self, attribute):
@@ -200,8 +200,16 @@ def launch_in_pieces(proxy, launch, call, args, kwargs):
         whole = (call.batch, call.kv_heads, call.rows)
     if call.fits(whole[0], whole[1], whole[2], int_limit):
         return launch(*args, **kwargs)
-    steps = plan(call.batch, units, row_units,
-                 lambda b, h, r: call.fits(b, h, r, int_limit), block, not proxy.causal)
+    # One plan per launch geometry (a model repeats its shapes).
+    key = whole + tuple(a for a in args if isinstance(a, int)) + tuple(sorted(
+        (k, v) for k, v in kwargs.items() if isinstance(v, int)))
+    if key not in proxy.plans:
+        if len(proxy.plans) >= 64:
+            proxy.plans.clear()
+        proxy.plans[key] = plan(call.batch, units, row_units,
+                                lambda b, h, r: call.fits(b, h, r, int_limit), block,
+                                not proxy.causal)
+    steps = proxy.plans[key]
     if steps is None:
         refuse('the Triton kernel %s' % proxy.name,
                'no piece of this launch keeps its offsets below 2^31')
