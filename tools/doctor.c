@@ -334,14 +334,27 @@ static void report_sageattention(struct findings *f, const char *given, const ch
     free_paths(files, nfiles);
 }
 
-static void report_limits(const struct findings *f, const struct plan_summary *summary)
+static void report_limits(struct findings *f, const struct plan_summary *summary,
+                          const struct ss_config *cfg)
 {
     printf("What sageshim cannot fix\n"
-           "  Q and K quantized by SageAttention's Triton kernels fail loudly past 2^31 "
-           "elements\n"
-           "    (an exception, not silent corruption): sageshim does not change Triton code\n"
+           "  a causal attention call one head of which passes 2^32 output elements (~33M "
+           "tokens at 128):\n"
+           "    no cut can fix it; the repair raises an exception before any kernel runs\n"
            "  NaN for short or non-block-multiple lengths (uninitialized shared memory)\n"
            "  every launch on the legacy default stream\n");
+    /* Attention and the Triton kernels past 32-bit offsets: the repair's
+     * pieces, on GPUs in archs (README, "Long inputs"). */
+    int pieces = cfg->repair && cfg->mode != SS_MODE_OFF;
+    printf("Long inputs (32-bit offsets in the attention kernels, the Triton quantizers and "
+           "attention): %s\n",
+           !f->covered ? "not checked: no SageAttention was found"
+           : pieces ? "run in pieces by the repair on GPUs in archs (repair = on)"
+                    : "NOT fixed: the repair is off");
+    if (f->covered && !pieces)
+        problem(f, "long attention and Triton inputs are not run in pieces (%s); remedy: "
+                "repair = on and mode = redirect or diagnose",
+                cfg->mode == SS_MODE_OFF ? "mode = off" : "repair = off");
     /* Follows the long-sequence verdicts: never "fixed" where they say not. */
     const char *state;
     if (!f->covered)
@@ -437,7 +450,7 @@ int cmd_doctor(int argc, char **argv)
     doctor_gpus_report(&gpus, &cfg);
     doctor_report_bundles(&f, &cfg, libdir);
     report_sageattention(&f, path, python, timeout_s, &cfg, libdir, &gpus, &summary);
-    report_limits(&f, &summary);
+    report_limits(&f, &summary, &cfg);
 
     /* Four answers.  Problems first: they are real whatever was checked. */
     int status;

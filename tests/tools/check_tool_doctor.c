@@ -58,7 +58,10 @@ START_TEST(shadowed_op_without_repair_is_a_problem_with_its_remedy)
     ck_assert_ptr_nonnull(strstr(r.out, "`def attn_inst_buf` at line 7 is defined again at line 12"));
     ck_assert_ptr_nonnull(strstr(r.out, "set repair = on in sageshim.conf (now off)"));
     ck_assert_ptr_nonnull(strstr(r.out, "d970424"));
-    ck_assert_ptr_nonnull(strstr(r.out, "doctor: 1 problem found"));
+    /* With the repair off, long attention inputs are not cut either. */
+    ck_assert_ptr_nonnull(strstr(r.out, "PROBLEM: long attention and Triton inputs are not run "
+                                        "in pieces (repair = off); remedy: repair = on"));
+    ck_assert_ptr_nonnull(strstr(r.out, "doctor: 2 problems found"));
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
@@ -122,7 +125,11 @@ START_TEST(limits_are_named)
 {
     char *tmp = prepare("healthy");
     struct tool_result r = doctor();
-    ck_assert_ptr_nonnull(strstr(r.out, "Triton kernels fail loudly past 2^31"));
+    ck_assert_ptr_nonnull(strstr(r.out, "a causal attention call one head of which passes 2^32 "
+                                        "output elements"));
+    ck_assert_msg(strstr(r.out, "Long inputs (32-bit offsets in the attention kernels, the Triton "
+                                "quantizers and attention): run in pieces by the repair on GPUs "
+                                "in archs (repair = on)\n"), "%s", r.out);
     tool_result_free(&r);
     remove_temp_dir(tmp);
 }
