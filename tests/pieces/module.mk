@@ -25,11 +25,14 @@ $(PIECES_STANDIN): tests/pieces/standin.cpp tests/pieces/build_standin.py
 	$(PYTHON) tests/pieces/build_standin.py $(PIECES_DIR)/standin
 
 # A tree: the common files, the tree's own core.py (and *_compile.py), the
-# stand-ins.  Rebuilt whole when any of them changes.
+# stand-ins.  nofake/ is v220/ with its _shape.py (no fakes registered).
+# Rebuilt whole when any of them changes.
+PIECES_BASE_nofake := v220
 $(PIECES_DIR)/%/stamp: $(PIECES_STANDIN) $(PIECES_PY)
 	rm -rf $(PIECES_DIR)/$*/sageattention
 	mkdir -p $(PIECES_DIR)/$*/sageattention
 	cp -r tests/pieces/fixture/common/sageattention/. $(PIECES_DIR)/$*/sageattention/
+	$(if $(PIECES_BASE_$*),cp tests/pieces/fixture/$(PIECES_BASE_$*)/*.py $(PIECES_DIR)/$*/sageattention/)
 	cp tests/pieces/fixture/$*/*.py $(PIECES_DIR)/$*/sageattention/
 	cp $(PIECES_DIR)/standin/sageattention/*$(PIECES_EXT_SUFFIX) $(PIECES_DIR)/$*/sageattention/
 	touch $@
