@@ -14,15 +14,17 @@ PIECES_DIR := $(BUILD)/tests/pieces
 PIECES_TREES := v220 68de379 nofake
 PIECES_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
 PIECES_PY := $(shell find tests/pieces/fixture -name '*.py')
-PIECES_STANDIN := $(PIECES_DIR)/standin/sageattention/_fused$(PIECES_EXT_SUFFIX)
+# One build of the stand-ins serves every BUILD (plain, ASan, TSan): python3
+# loads them, never a sanitized program, so they are built the same for all.
+PIECES_STANDIN_DIR ?= build-standin
+PIECES_STANDIN := $(PIECES_STANDIN_DIR)/sageattention/_fused$(PIECES_EXT_SUFFIX)
 PIECES_PRELOAD_FIRST := $(if $(findstring address,$(SANITIZE)),$(shell $(CC) -print-file-name=libasan.so))
 
-# One build of the stand-ins (about a minute: torch's headers), copied into
-# each tree.  Built by the host's compiler for the host's python3, never
-# sanitized: python3 loads it.
+# Built once (about a minute: torch's headers) by the host's compiler for
+# the host's python3, then copied into each tree.
 $(PIECES_STANDIN): tests/pieces/standin.cpp tests/pieces/build_standin.py
-	@mkdir -p $(PIECES_DIR)/standin
-	$(PYTHON) tests/pieces/build_standin.py $(PIECES_DIR)/standin
+	@mkdir -p $(PIECES_STANDIN_DIR)
+	$(PYTHON) tests/pieces/build_standin.py $(PIECES_STANDIN_DIR)
 
 # A tree: the common files, the tree's own core.py (and *_compile.py), the
 # stand-ins.  nofake/ is v220/ with its _shape.py (no fakes registered).
@@ -34,7 +36,7 @@ $(PIECES_DIR)/%/stamp: $(PIECES_STANDIN) $(PIECES_PY)
 	cp -r tests/pieces/fixture/common/sageattention/. $(PIECES_DIR)/$*/sageattention/
 	$(if $(PIECES_BASE_$*),cp tests/pieces/fixture/$(PIECES_BASE_$*)/*.py $(PIECES_DIR)/$*/sageattention/)
 	cp tests/pieces/fixture/$*/*.py $(PIECES_DIR)/$*/sageattention/
-	cp $(PIECES_DIR)/standin/sageattention/*$(PIECES_EXT_SUFFIX) $(PIECES_DIR)/$*/sageattention/
+	cp $(PIECES_STANDIN_DIR)/sageattention/*$(PIECES_EXT_SUFFIX) $(PIECES_DIR)/$*/sageattention/
 	touch $@
 
 PIECES_FIXTURES := $(PIECES_TREES:%=$(PIECES_DIR)/%/stamp)
