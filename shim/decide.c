@@ -1,5 +1,5 @@
 /* decide.c: for each image a load wrapper sees, ask for the redirect plan
- * (lib/plan.h), apply it and log it.
+ * (lib/plan/plan.h), apply it and log it.
  *
  * Only images of watched modules (`modules` globs: entry redirect) and of
  * hot-fixed modules (`hotfix_modules` globs that a bundle hotfix line also
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 #include "policy.h"
 #include "sageshim.h"
 

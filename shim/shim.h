@@ -60,7 +60,7 @@
 #undef cuGetProcAddress
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* ---- real.c: the real driver ------------------------------------------- */
 

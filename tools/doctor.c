@@ -6,7 +6,7 @@
  * check, or N problems found (doctor.h). */
 #include "doctor.h"
 #include "child.h"
-#include "options.h"
+#include "config/options.h"
 #include "pyfind.h"
 
 #include <errno.h>

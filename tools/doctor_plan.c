@@ -1,5 +1,5 @@
 /* doctor_plan.c: the part of `sageshim doctor` that prints, for each
- * extension module, the redirect plan (lib/plan.h) the preload library
+ * extension module, the redirect plan (lib/plan/plan.h) the preload library
  * would log when the CUDA runtime loads the module: the same function
  * decides and the same function writes the lines, so what doctor shows is
  * what the shim does.  Devices are the driver's; without a GPU, one device
@@ -104,7 +104,7 @@ static void plan_for(const struct module_plan_input *mi, const struct ext_module
 }
 
 /* ss_image_parse's words for a host ELF file without CUDA code
- * (lib/hostelf.c): the runtime then loads no image from it. */
+ * (lib/reader/hostelf.c): the runtime then loads no image from it. */
 static int has_no_cuda_code(const struct ss_error *err)
 {
     return strncmp(err->message, "host ELF has no ", 16) == 0;

@@ -27,10 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "abi.h"
+#include "reader/abi.h"
 #include "bundle.h"
-#include "config.h"
-#include "image.h"
+#include "config/config.h"
+#include "reader/image.h"
 
 #define SS_PLAN_MAX_DEVICES 16
 #define SS_PLAN_MAX_HOTFIX_BUNDLES 4

@@ -16,7 +16,7 @@
  * So a hotfix using more registers is refused only where that lowers the
  * block size it can launch below one the original can (for SageAttention's
  * _fused kernels, launched with up to 1024 threads: at most 64 registers). */
-#include "append.h"
+#include "base/append.h"
 #include "plan.h"
 
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "select.h"
+#include "reader/select.h"
 
 /* Hardware limits per block on every arch CUDA 12/13 supports: threads, and
  * registers (allocated per thread in units of 8). */

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "append.h"
+#include "base/append.h"
 #include <sys/stat.h>
 
-#include "merge.h"
-#include "select.h"
+#include "reader/merge.h"
+#include "reader/select.h"
 
 /* What one bundle container offers for the active archs. */
 struct candidate {

@@ -4,8 +4,8 @@
  * releasing is release.c's. */
 #include "image.h"
 #include "image_internal.h"
-#include "file.h"
-#include "memprobe.h"
+#include "base/file.h"
+#include "base/memprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
