@@ -305,6 +305,7 @@ START_TEST(hotfix_leaves_a_process_with_a_device_outside_archs_alone)
                                 "test@hotfix hotfix_good.fatbin: device sm_89 is not in archs "
                                 "(90,120); add it to `archs` to hotfix there too");
     ss_plan_free(&p);
+    ss_bundle_close(&hotfix_bundle);
     plan_hotfix_archs("good", (unsigned[]){ 90, 89 }, 2, (unsigned[]){ 90, 89 }, 2, &p, &l);
     ck_assert_uint_eq(p.nhotfixed, 2);
     ss_plan_free(&p);
