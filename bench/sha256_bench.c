@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bundle.h"
-#include "sha256.h"
+#include "plan/bundle.h"
+#include "base/sha256.h"
 
 static const struct {
     enum ss_sha256_impl impl;

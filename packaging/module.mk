@@ -17,7 +17,7 @@ uninstall:
 	sh packaging/uninstall.sh '$(INSTALL_ROOT)'
 
 # ---- wheel ----
-SAGESHIM_VERSION := $(shell sed -n 's/^\#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/version.h)
+SAGESHIM_VERSION := $(shell sed -n 's/^\#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/base/version.h)
 WHEEL_DIR := $(BUILD)/wheel
 WHEEL_STAGE := $(WHEEL_DIR)/stage
 # Host tools, shared by every BUILD, in a venv of their own (Debian's python3

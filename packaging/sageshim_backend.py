@@ -40,11 +40,11 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def _version():
-    """The one version, lib/version.h's."""
-    with open(os.path.join(ROOT, "lib", "version.h"), encoding="utf-8") as f:
+    """The one version, lib/base/version.h's."""
+    with open(os.path.join(ROOT, "lib", "base", "version.h"), encoding="utf-8") as f:
         match = re.search(r'#define SAGESHIM_VERSION "([^"]+)"', f.read())
     if not match:
-        raise RuntimeError("lib/version.h: no SAGESHIM_VERSION")
+        raise RuntimeError("lib/base/version.h: no SAGESHIM_VERSION")
     return match.group(1)
 
 

@@ -1,5 +1,5 @@
 /* decide.c: for each image a load wrapper sees, ask for the redirect plan
- * (lib/plan.h), apply it and log it.
+ * (lib/plan/plan.h), apply it and log it.
  *
  * Only images of watched modules (`modules` globs: entry redirect) and of
  * hot-fixed modules (`hotfix_modules` globs that a bundle hotfix line also
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 #include "policy.h"
 #include "sageshim.h"
 
@@ -69,13 +69,7 @@ static int hotfix_offered(const char *owner)
 {
     const struct ss_bundle *bundles[SS_PLAN_MAX_HOTFIX_BUNDLES];
     size_t n = shim_hotfix_bundles(bundles, SS_PLAN_MAX_HOTFIX_BUNDLES);
-    for (size_t b = 0; b < n; b++)
-        for (size_t f = 0; f < bundles[b]->nhotfixes; f++) {
-            const struct ss_manifest_item *item = bundles[b]->hotfixes[f].item;
-            if (ss_glob_match_any(item->globs, item->nglobs, owner))
-                return 1;
-        }
-    return 0;
+    return ss_hotfix_for(bundles, n, owner, NULL) != NULL;
 }
 
 static const struct ss_bundle *plan_bundle(void *ctx, char *why, size_t len)
@@ -174,9 +168,7 @@ struct shim_load *shim_load_begin(const char *api, const void *image, const char
     if (find_owner(image, path, owner, sizeof owner)) {
         watched = ss_glob_match_any(cfg->modules, cfg->nmodules, owner);
         observed = !watched && ss_glob_match_any(cfg->observe, cfg->nobserve, owner);
-        hotfix = cfg->hotfix &&
-                 ss_glob_match_any(cfg->hotfix_modules, cfg->nhotfix_modules, owner) &&
-                 hotfix_offered(owner);
+        hotfix = ss_hotfix_wanted(cfg, owner) && hotfix_offered(owner);
     }
     /* Only watched and hot-fixed images are parsed. */
     shim_count_image_seen(watched || hotfix);

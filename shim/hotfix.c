@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 #include "policy.h"
 
 struct hotfix_record {
@@ -227,21 +227,6 @@ void *shim_hotfix_lookup(void *owner, int want_kernel, const char *name, void *o
     }
     pthread_mutex_unlock(&hotfix_lock);
     return given;
-}
-
-void shim_hotfix_enumerated(void **kernels, unsigned count, void *library)
-{
-    if (atomic_load_explicit(&nrecords, memory_order_acquire) == 0 || !kernels)
-        return;
-    const struct shim_real *r = shim_real();
-    if (!r || !r->cuKernelGetName)
-        return;
-    for (unsigned i = 0; i < count; i++) {
-        const char *name = NULL;
-        if (kernels[i] && r->cuKernelGetName(&name, (CUkernel)kernels[i]) == CUDA_SUCCESS &&
-            name)
-            kernels[i] = shim_hotfix_lookup(library, 1, name, kernels[i]);
-    }
 }
 
 int shim_hotfix_active(void)

@@ -33,7 +33,9 @@ CUresult shim_wrap_cuKernelGetFunction(CUfunction *function, CUkernel kernel)
 /* A caller may find a library's kernels by enumerating them and asking each
  * one's name (cuKernelGetName) instead of cuLibraryGetKernel.  Naming them
  * costs a driver call per kernel, so only when it matters: diagnose mode
- * (which counts launches) and processes with a hotfix image loaded. */
+ * (which counts launches) and processes with a hotfix image loaded.  Each
+ * kernel is named once, here, and the name serves both: the hotfix swaps
+ * the handle, the registry records it. */
 CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
                                              CUlibrary library)
 {
@@ -44,19 +46,19 @@ CUresult shim_wrap_cuLibraryEnumerateKernels(CUkernel *kernels, unsigned count,
     if (result != CUDA_SUCCESS || !kernels || !r->cuKernelGetName ||
         shim_mode_is(SS_MODE_OFF))
         return result;
-    if (shim_hotfix_active())
-        shim_hotfix_enumerated((void **)kernels, count, library);
-    if (!shim_mode_is(SS_MODE_DIAGNOSE))
+    int hotfix = shim_hotfix_active();
+    int diagnose = shim_mode_is(SS_MODE_DIAGNOSE);
+    if (!hotfix && !diagnose)
         return result;
     for (unsigned i = 0; i < count; i++) {
         const char *name = NULL;
-        if (kernels[i] && r->cuKernelGetName(&name, kernels[i]) == CUDA_SUCCESS && name) {
-            CUkernel original = NULL;
-            int hotfixed = shim_hotfix_active() && r->cuLibraryGetKernel &&
-                           r->cuLibraryGetKernel(&original, library, name) == CUDA_SUCCESS &&
-                           original != kernels[i];
-            shim_kernel_named(library, 1, name, kernels[i], hotfixed);
-        }
+        if (!kernels[i] || r->cuKernelGetName(&name, kernels[i]) != CUDA_SUCCESS || !name)
+            continue;
+        CUkernel original = kernels[i];
+        if (hotfix)
+            kernels[i] = (CUkernel)shim_hotfix_lookup(library, 1, name, original);
+        if (diagnose)
+            shim_kernel_named(library, 1, name, kernels[i], kernels[i] != original);
     }
     return result;
 }

@@ -13,7 +13,7 @@
 
 #include "logfd.h"
 #include "policy.h"
-#include "printable.h"
+#include "base/printable.h"
 
 #define LOG_LINE_MAX 2048
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "logfd.h"
-#include "printable.h"
+#include "base/printable.h"
 
 /* The target.  fd -1: silent.  Readers load the fields one by one; a torn
  * read only looks like a changed identity and is checked again under

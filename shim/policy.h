@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "bundle.h"
+#include "plan/bundle.h"
 #include "shim.h"
 
 /* ---- state.c ---------------------------------------------------------------- */
@@ -69,7 +69,7 @@ struct shim_kernel_stats {
     int module;                 /* index into the module array */
     int redirected;
     int hotfixed;               /* the hotfix image's kernel (hotfix.c) */
-    int fused;                  /* a known _fused kernel (lib/fused.h) */
+    int fused;                  /* a known _fused kernel (lib/plan/fused.h) */
     unsigned long launches[SHIM_MAX_DEVICES];
     unsigned long failed;
     unsigned long past_32bit;   /* launches whose 32-bit offsets would wrap */

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fused.h"
+#include "plan/fused.h"
 #include "policy.h"
-#include "printable.h"
+#include "base/printable.h"
 
 #define TABLE_SLOTS 16384          /* power of two */
 #define TABLE_FILL_MAX (TABLE_SLOTS / 4 * 3)

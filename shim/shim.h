@@ -60,7 +60,7 @@
 #undef cuGetProcAddress
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* ---- real.c: the real driver ------------------------------------------- */
 
@@ -185,11 +185,10 @@ size_t shim_put_decimal(char *out, unsigned long long v);
  * (cuLibraryGetKernel), else a CUfunction.  One atomic load when no hotfix
  * is loaded. */
 void *shim_hotfix_lookup(void *owner, int want_kernel, const char *name, void *original);
-/* cuLibraryEnumerateKernels answered `kernels`: replace hot-fixed ones. */
-void shim_hotfix_enumerated(void **kernels, unsigned count, void *library);
 /* cuLibraryGetModule: `view` is `library`'s module. */
 void shim_hotfix_view(void *view, void *library);
-/* Some hotfix image is loaded (enumeration must name kernels then). */
+/* Some hotfix image is loaded (enumeration must name kernels then: kernels.c
+ * names each once and asks shim_hotfix_lookup). */
 int shim_hotfix_active(void);
 
 /* ---- repair.c ------------------------------------------------------------- */

@@ -17,10 +17,10 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 #include "policy.h"
-#include "report_once.h"
-#include "trust.h"
+#include "config/report_once.h"
+#include "base/trust.h"
 
 enum { CONFIG_NOT_LOADED, CONFIG_LOADING, CONFIG_READY };
 

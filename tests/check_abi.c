@@ -1,7 +1,7 @@
 /* check_abi: ss_abi_compare on cubins/PTX of tests/fixtures/kernels.cu and
  * the ABI_* builds of kernels.cu (each differs from the original in one way, listed
  * stated at its top), following fatbin-format §7. */
-#include "abi.h"
+#include "reader/abi.h"
 #include "kernel_fixtures.h"
 
 static struct ss_entry orig, repl;

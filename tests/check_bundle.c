@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "sha256.h"
+#include "plan/bundle.h"
+#include "base/sha256.h"
 #include "testutil.h"
 
 struct diags {
@@ -35,7 +35,7 @@ static void collect(void *ctx, const char *file, int line, const char *message)
 static char dir[256];
 
 /* ---- a file system under the test's control --------------------------------
- * The library reads every bundle file with open, fstat and read (lib/file.c).
+ * The library reads every bundle file with open, fstat and read (lib/base/file.c).
  * This program links the core library statically and defines read and fstat
  * itself, so the library's calls come here first; while `fs.file` is unset
  * they go straight on to the C library's.  For the one file under test:

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "reader/image.h"
 #include "image_fixtures.h"
 #include "testutil.h"
 

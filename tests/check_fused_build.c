@@ -1,7 +1,7 @@
 /* check_fused_build: the corrected _fused kernels built by kernels/module.mk
  * stand in for SageAttention's originals kernel by kernel.  Expected values
  * are the specification's (/work/shared/docs/sageattention-fused.md), as the
- * core library's table of the 44 kernels (lib/fused_table.c) states them,
+ * core library's table of the 44 kernels (lib/plan/fused_table.c) states them,
  * never read from the build:
  *   - each architecture's entry holds exactly the 44 mangled names, with
  *     the parameter counts, offsets, sizes and total size of §3.2-§6.2;
@@ -21,17 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi.h"
-#include "fused.h"
-#include "image.h"
+#include "reader/abi.h"
+#include "plan/fused.h"
+#include "reader/image.h"
 #include "image_fixtures.h"
-#include "nvinfo.h"
-#include "sha256.h"
+#include "reader/nvinfo.h"
+#include "base/sha256.h"
 #include "testutil.h"
 
 #include "../kernels/fused/e4m3_soft.h"
 
-/* ---- the spec's facts: lib/fused_table.c, plus the launch block sizes ---- */
+/* ---- the spec's facts: lib/plan/fused_table.c, plus the launch block sizes ---- */
 
 #define NKERNELS ((size_t)SS_FUSED_NKERNELS)
 

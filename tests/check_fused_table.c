@@ -1,8 +1,8 @@
 /* check_fused_table.c: the table of SageAttention's 44 _fused kernels
- * (lib/fused_table.c) against sageattention-fused.md §3.1-§6.2: the
+ * (lib/plan/fused_table.c) against sageattention-fused.md §3.1-§6.2: the
  * instantiation set, names that spell their template values and parameter
  * lists, parameter layouts, shared memory. */
-#include "fused.h"
+#include "plan/fused.h"
 #include "testutil.h"
 
 #include <stdio.h>

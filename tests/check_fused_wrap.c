@@ -1,4 +1,4 @@
-/* check_fused_wrap.c: the diagnose wrap check (lib/fused_wrap.c) at the
+/* check_fused_wrap.c: the diagnose wrap check (lib/plan/fused_wrap.c) at the
  * thresholds of sageattention-fused.md §8, on launches built as the host
  * builds them (fused_launches.h).  Every expected value is derived from the
  * spec's formulas in the comment above its test. */

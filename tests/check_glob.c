@@ -1,5 +1,5 @@
 /* check_glob.c: ss_glob_match, the patterns of sageshim.conf. */
-#include "config.h"
+#include "config/config.h"
 #include "testutil.h"
 
 static const char *sm90_path =

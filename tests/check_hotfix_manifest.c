@@ -1,5 +1,5 @@
-/* check_hotfix_manifest.c: MANIFEST `hotfix` lines (lib/manifest.c) and the
- * hotfix config keys (lib/config.c): what parses, what is refused with the
+/* check_hotfix_manifest.c: MANIFEST `hotfix` lines (lib/plan/manifest.c) and the
+ * hotfix config keys (lib/config/config.c): what parses, what is refused with the
  * line named, and that ss_manifest_format writes what parses back. */
 #include <string.h>
 

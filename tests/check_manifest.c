@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "plan/bundle.h"
 #include "testutil.h"
 
 #define HASH_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "merge.h"
+#include "reader/image.h"
+#include "reader/merge.h"
 #include "testutil.h"
 
 struct fixture {

@@ -1,16 +1,16 @@
-/* check_options.c: the option table (lib/options.c) against everything that
+/* check_options.c: the option table (lib/config/options.c) against everything that
  * repeats it - the shipped sageshim.conf, sageshim.conf(5), the secure-mode
  * list - plus "did you mean", doctor's value checks and the one arch-list
- * grammar (lib/arch.c). */
+ * grammar (lib/config/arch.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arch.h"
-#include "config.h"
-#include "options.h"
-#include "trust.h"
+#include "config/arch.h"
+#include "config/config.h"
+#include "config/options.h"
+#include "base/trust.h"
 #include "testutil.h"
 
 struct diags {

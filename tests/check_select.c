@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "select.h"
+#include "reader/select.h"
 #include "testutil.h"
 
 /* Entries are written as their cuobjdump-style names: "sm_90a",

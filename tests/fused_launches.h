@@ -4,7 +4,7 @@
 #ifndef SAGESHIM_FUSED_LAUNCHES_H
 #define SAGESHIM_FUSED_LAUNCHES_H
 
-#include "fused.h"
+#include "plan/fused.h"
 #include "testutil.h"
 
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "image.h"
+#include "reader/image.h"
 #include "testutil.h"
 
 struct loaded {

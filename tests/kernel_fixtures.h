@@ -1,5 +1,5 @@
 /* kernel_fixtures.h: load a bare cubin or PTX fixture into an ss_entry
- * with the readers of lib/cubin.c and lib/ptx.c only (no container code),
+ * with the readers of lib/reader/cubin.c and lib/reader/ptx.c only (no container code),
  * for check_cubin, check_ptx and check_abi. */
 #ifndef SAGESHIM_KERNEL_FIXTURES_H
 #define SAGESHIM_KERNEL_FIXTURES_H
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "kernels.h"
+#include "reader/image.h"
+#include "reader/kernels.h"
 #include "testutil.h"
 
 /* The whole fixture file, NUL-terminated; fails the test if unreadable. */

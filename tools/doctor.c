@@ -6,7 +6,7 @@
  * check, or N problems found (doctor.h). */
 #include "doctor.h"
 #include "child.h"
-#include "options.h"
+#include "config/options.h"
 #include "pyfind.h"
 
 #include <errno.h>
@@ -283,8 +283,8 @@ static int find_sageattention(struct findings *f, const char *python_given, unsi
 
 static void report_sageattention(struct findings *f, const char *given, const char *python,
                                  unsigned timeout_s, const struct ss_config *cfg,
-                                 const char *libdir, const struct doctor_gpus *gpus,
-                                 struct plan_summary *summary)
+                                 const struct doctor_bundles *db,
+                                 const struct doctor_gpus *gpus, struct plan_summary *summary)
 {
     printf("SageAttention\n");
     char located[PATH_MAX];
@@ -317,7 +317,7 @@ static void report_sageattention(struct findings *f, const char *given, const ch
     printf("  extension modules: %zu\n", modules.count);
     for (size_t i = 0; i < modules.count; i++)
         check_module(&modules.items[i]);
-    doctor_print_plans(f, cfg, libdir, gpus, &modules, summary);
+    doctor_print_plans(f, cfg, db, gpus, &modules, summary);
     free_modules(&modules);
 
     printf("  Python dispatch\n");
@@ -448,8 +448,15 @@ int cmd_doctor(int argc, char **argv)
     report_config(&f, libdir, &cfg);
     doctor_gpus_query(&gpus);
     doctor_gpus_report(&gpus, &cfg);
-    doctor_report_bundles(&f, &cfg, libdir);
-    report_sageattention(&f, path, python, timeout_s, &cfg, libdir, &gpus, &summary);
+    /* Read once: the Bundle section shows them, the plans use them. */
+    struct doctor_bundles *db = doctor_bundles_open(&cfg, libdir);
+    if (db) {
+        doctor_report_bundles(&f, &cfg, db);
+        report_sageattention(&f, path, python, timeout_s, &cfg, db, &gpus, &summary);
+        doctor_bundles_close(db);
+    } else {
+        problem(&f, "out of memory");
+    }
     report_limits(&f, &summary, &cfg);
 
     /* Four answers.  Problems first: they are real whatever was checked. */

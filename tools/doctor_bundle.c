@@ -1,7 +1,8 @@
-/* doctor_bundle.c: the "Bundle" section of doctor - every file of the
- * configured bundle and of the installed one (the hotfix lives there), each
- * counted as what it is: fatbin files (entry redirects) and hotfix files
- * (kernels replacing _fused's), intact or refused and why. */
+/* doctor_bundle.c: the bundles doctor reads - each once, shown here and
+ * used by the plans (doctor_plan.c) - and the "Bundle" section: every file
+ * of the configured bundle and of the installed one (the hotfix lives
+ * there), each counted as what it is: fatbin files (entry redirects) and
+ * hotfix files (kernels replacing _fused's), intact or refused and why. */
 #include "doctor.h"
 
 #include <errno.h>
@@ -12,23 +13,52 @@
 #include <sys/stat.h>
 
 /* Messages ss_bundle_open reports, kept to be shown beside their file. */
-struct bundle_notes {
-    size_t count;
-    char text[32][400];
-    int manifest_line[32];     /* > 0: about a MANIFEST line, not a file */
-};
-
 static void keep_note(void *ctx, const char *file, int line, const char *message)
 {
-    struct bundle_notes *n = ctx;
+    struct doctor_bundle_notes *n = ctx;
     if (n->count == sizeof n->text / sizeof n->text[0])
         return;
     snprintf(n->text[n->count], sizeof n->text[0], "%s", message);
     n->manifest_line[n->count++] = line;
 }
 
+static void bundle_open(struct doctor_bundle *d)
+{
+    d->opened = 1;
+    int rc = ss_plan_read_bundle(d->dir, &d->b, NULL, keep_note, &d->notes, d->why,
+                                 sizeof d->why, &d->missing, &d->err);
+    d->read = rc >= 0;
+    d->usable = rc == 0;
+}
+
+struct doctor_bundles *doctor_bundles_open(const struct ss_config *cfg, const char *libdir)
+{
+    struct doctor_bundles *db = calloc(1, sizeof *db);
+    if (!db)
+        return NULL;
+    /* The same defaults the preload library uses (shim/state.c). */
+    ss_default_bundle_dir(libdir, db->installed.dir, sizeof db->installed.dir);
+    snprintf(db->configured.dir, sizeof db->configured.dir, "%s",
+             cfg->bundle && cfg->bundle[0] ? cfg->bundle : db->installed.dir);
+    bundle_open(&db->configured);
+    if (strcmp(db->configured.dir, db->installed.dir) != 0)
+        bundle_open(&db->installed);
+    return db;
+}
+
+void doctor_bundles_close(struct doctor_bundles *db)
+{
+    if (!db)
+        return;
+    if (db->configured.read)
+        ss_bundle_close(&db->configured.b);
+    if (db->installed.read)
+        ss_bundle_close(&db->installed.b);
+    free(db);
+}
+
 /* The note about `file` ("FILE: sha256 mismatch ...; file refused"). */
-static const char *note_for(const struct bundle_notes *n, const char *file)
+static const char *note_for(const struct doctor_bundle_notes *n, const char *file)
 {
     size_t len = strlen(file);
     for (size_t i = 0; i < n->count; i++)
@@ -51,17 +81,14 @@ static void print_archs(const struct ss_manifest_item *it)
         printf("%s%u", a ? "," : " ", it->archs[a]);
 }
 
-/* One bundle directory.  `role`: "configured" or "installed". */
-static void show_bundle(struct findings *f, const struct ss_config *cfg, const char *dir,
-                        const char *role)
+/* One bundle directory, as read.  `role`: "configured" or "installed". */
+static void show_bundle(struct findings *f, const struct ss_config *cfg,
+                        const struct doctor_bundle *d, const char *role)
 {
     char shown[PATH_MAX + 64];
-    doctor_pretty_path(dir, shown, sizeof shown);
+    doctor_pretty_path(d->dir, shown, sizeof shown);
     int needed = cfg->mode != SS_MODE_OFF;
-    char manifest[PATH_MAX + 80];
-    struct stat st;
-    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir);
-    if (stat(manifest, &st) != 0 && errno == ENOENT) {
+    if (d->missing) {
         /* No bundle at all is a normal install for entry redirects: the
          * repair needs none; the hotfix verdict says what it means there. */
         printf("  note: no %s bundle at %s%s\n", role, shown,
@@ -70,14 +97,11 @@ static void show_bundle(struct findings *f, const struct ss_config *cfg, const c
                    : "");
         return;
     }
-    struct bundle_notes notes;
-    memset(&notes, 0, sizeof notes);
-    struct ss_bundle b;
-    struct ss_error err;
-    memset(&err, 0, sizeof err);
-    if (ss_bundle_open(dir, &b, keep_note, &notes, &err) < 0) {
+    const struct doctor_bundle_notes *notes = &d->notes;
+    const struct ss_bundle *b = &d->b;
+    if (!d->read) {
         char text[320];
-        ss_error_format(&err, text, sizeof text);
+        ss_error_format(&d->err, text, sizeof text);
         if (needed)
             problem(f, "%s bundle %s cannot be used: %s; remedy: rebuild it with `sageshim "
                     "bundle` (or reinstall sageshim for the installed one)", role, shown, text);
@@ -86,36 +110,36 @@ static void show_bundle(struct findings *f, const struct ss_config *cfg, const c
                    text);
         return;
     }
-    size_t fat_total = b.manifest.nitems, fat_ok = b.nfiles;
-    size_t hot_total = b.manifest.nhotfixes, hot_ok = b.nhotfixes;
+    size_t fat_total = b->manifest.nitems, fat_ok = b->nfiles;
+    size_t hot_total = b->manifest.nhotfixes, hot_ok = b->nhotfixes;
     unsigned hot_kernels = 0;
-    for (size_t i = 0; i < b.nhotfixes; i++)
-        hot_kernels += b.hotfixes[i].item->kernels;
+    for (size_t i = 0; i < b->nhotfixes; i++)
+        hot_kernels += b->hotfixes[i].item->kernels;
     printf("  %s bundle %s: label %s; %zu fatbin file%s (%zu intact), %zu hotfix file%s "
            "(%zu intact, %u kernels)\n", role, shown,
-           b.manifest.label ? b.manifest.label : "(none)", fat_total, fat_total == 1 ? "" : "s",
+           b->manifest.label ? b->manifest.label : "(none)", fat_total, fat_total == 1 ? "" : "s",
            fat_ok, hot_total, hot_total == 1 ? "" : "s", hot_ok, hot_kernels);
-    for (size_t i = 0; i < b.manifest.nitems; i++) {
-        const struct ss_manifest_item *it = &b.manifest.items[i];
+    for (size_t i = 0; i < b->manifest.nitems; i++) {
+        const struct ss_manifest_item *it = &b->manifest.items[i];
         printf("    fatbin %s: module %s, %u kernels, archs", it->file, it->module, it->kernels);
         print_archs(it);
-        int ok = usable(b.files, b.nfiles, it);
-        const char *why = note_for(&notes, it->file);
+        int ok = usable(b->files, b->nfiles, it);
+        const char *why = note_for(notes, it->file);
         printf(": %s%s%s\n", ok ? "intact" : "REFUSED", why ? ": " : "", why ? why : "");
         if (!ok && needed)
             problem(f, "bundle file %s/%s: %s, so %s keeps its original kernels; remedy: "
                     "rebuild the bundle with `sageshim bundle`", shown, it->file,
                     why ? why : "refused", it->module);
     }
-    for (size_t i = 0; i < b.manifest.nhotfixes; i++) {
-        const struct ss_manifest_item *it = &b.manifest.hotfixes[i];
+    for (size_t i = 0; i < b->manifest.nhotfixes; i++) {
+        const struct ss_manifest_item *it = &b->manifest.hotfixes[i];
         printf("    hotfix %s: for modules", it->file);
         for (size_t g = 0; g < it->nglobs; g++)
             printf(" %s", it->globs[g]);
         printf(", %u kernels, archs", it->kernels);
         print_archs(it);
-        int ok = usable(b.hotfixes, b.nhotfixes, it);
-        const char *why = note_for(&notes, it->file);
+        int ok = usable(b->hotfixes, b->nhotfixes, it);
+        const char *why = note_for(notes, it->file);
         printf(": %s%s%s\n", ok ? "intact" : "TAMPERED or damaged, refused", why ? ": " : "",
                why ? why : "");
         if (!ok && needed && cfg->hotfix)
@@ -124,27 +148,23 @@ static void show_bundle(struct findings *f, const struct ss_config *cfg, const c
                     shown, it->file, why ? why : "refused");
     }
     /* Problems with MANIFEST lines themselves (not with a file). */
-    for (size_t i = 0; i < notes.count; i++)
-        if (notes.manifest_line[i] > 0 && needed)
-            problem(f, "%s/MANIFEST:%d: %s", shown, notes.manifest_line[i], notes.text[i]);
+    for (size_t i = 0; i < notes->count; i++)
+        if (notes->manifest_line[i] > 0 && needed)
+            problem(f, "%s/MANIFEST:%d: %s", shown, notes->manifest_line[i], notes->text[i]);
     if (fat_total == 0 && hot_total > 0)
         printf("    no fatbin lines: no entry redirect from this bundle (hotfix only)\n");
-    ss_bundle_close(&b);
 }
 
-void doctor_report_bundles(struct findings *f, const struct ss_config *cfg, const char *libdir)
+void doctor_report_bundles(struct findings *f, const struct ss_config *cfg,
+                           const struct doctor_bundles *db)
 {
     printf("Bundle\n");
-    /* The same defaults the preload library uses (shim/state.c). */
-    char installed[PATH_MAX + 64], configured[PATH_MAX + 64];
-    ss_default_bundle_dir(libdir, installed, sizeof installed);
-    snprintf(configured, sizeof configured, "%s",
-             cfg->bundle && cfg->bundle[0] ? cfg->bundle : installed);
-    show_bundle(f, cfg, configured, cfg->bundle && cfg->bundle[0] ? "configured" : "installed");
+    show_bundle(f, cfg, &db->configured,
+                cfg->bundle && cfg->bundle[0] ? "configured" : "installed");
     /* The installed bundle's hotfix lines count even when `bundle` names
      * another directory. */
-    if (strcmp(configured, installed) != 0)
-        show_bundle(f, cfg, installed, "installed");
+    if (db->installed.opened)
+        show_bundle(f, cfg, &db->installed, "installed");
 }
 
 void doctor_pretty_path(const char *path, char *out, size_t len)

@@ -1,7 +1,7 @@
 /* doctor_gpus.c: the GPUs, through the driver API loaded at run time (the
  * command runs where there is no driver), and what the preload library does
  * on each: an entry redirect only on devices whose arch is in `archs`; the
- * hotfix and the Python repair do not look at `archs` (lib/plan_hotfix.c
+ * hotfix and the Python repair do not look at `archs` (lib/plan/plan_hotfix.c
  * considers every device of the process; shim/repair.py no device). */
 #include "doctor.h"
 

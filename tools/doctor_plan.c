@@ -1,5 +1,5 @@
 /* doctor_plan.c: the part of `sageshim doctor` that prints, for each
- * extension module, the redirect plan (lib/plan.h) the preload library
+ * extension module, the redirect plan (lib/plan/plan.h) the preload library
  * would log when the CUDA runtime loads the module: the same function
  * decides and the same function writes the lines, so what doctor shows is
  * what the shim does.  Devices are the driver's; without a GPU, one device
@@ -24,19 +24,12 @@
  * (thu-ml #388), whatever hotfix_modules says. */
 static const char *const FUSED_GLOB = "*/sageattention/_fused*.so";
 
-struct plan_bundles {
-    struct ss_bundle configured, installed;
-    int configured_ok, installed_ok;
-    char why[PATH_MAX + 512];
-    char configured_dir[PATH_MAX + 64], installed_dir[PATH_MAX + 64];
-};
-
 static const struct ss_bundle *entry_bundle(void *ctx, char *why, size_t len)
 {
-    struct plan_bundles *pb = ctx;
-    if (pb->configured_ok)
-        return &pb->configured;
-    snprintf(why, len, "%s", pb->why);
+    const struct doctor_bundles *db = ctx;
+    if (db->configured.usable)
+        return &db->configured.b;
+    snprintf(why, len, "%s", db->configured.why);
     return NULL;
 }
 
@@ -44,26 +37,20 @@ static const struct ss_bundle *entry_bundle(void *ctx, char *why, size_t len)
  * installed bundle's (shim/state.c). */
 static size_t hotfix_bundles(void *ctx, const struct ss_bundle **out, size_t max)
 {
-    struct plan_bundles *pb = ctx;
+    const struct doctor_bundles *db = ctx;
     size_t n = 0;
-    if (pb->configured_ok && pb->configured.nhotfixes > 0 && n < max)
-        out[n++] = &pb->configured;
-    if (pb->installed_ok && pb->installed.nhotfixes > 0 && n < max)
-        out[n++] = &pb->installed;
+    if (db->configured.usable && db->configured.b.nhotfixes > 0 && n < max)
+        out[n++] = &db->configured.b;
+    if (db->installed.usable && db->installed.b.nhotfixes > 0 && n < max)
+        out[n++] = &db->installed.b;
     return n;
 }
 
-static int hotfix_offered(struct plan_bundles *pb, const char *path)
+static int hotfix_offered(const struct doctor_bundles *db, const char *path)
 {
     const struct ss_bundle *b[SS_PLAN_MAX_HOTFIX_BUNDLES];
-    size_t n = hotfix_bundles(pb, b, SS_PLAN_MAX_HOTFIX_BUNDLES);
-    for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < b[i]->nhotfixes; f++) {
-            const struct ss_manifest_item *item = b[i]->hotfixes[f].item;
-            if (ss_glob_match_any(item->globs, item->nglobs, path))
-                return 1;
-        }
-    return 0;
+    size_t n = hotfix_bundles((void *)db, b, SS_PLAN_MAX_HOTFIX_BUNDLES);
+    return ss_hotfix_for(b, n, path, NULL) != NULL;
 }
 
 static void print_line(void *ctx, enum ss_plan_line kind, const char *text)
@@ -73,7 +60,7 @@ static void print_line(void *ctx, enum ss_plan_line kind, const char *text)
 
 struct module_plan_input {
     const struct ss_config *cfg;
-    struct plan_bundles *pb;
+    const struct doctor_bundles *db;
     const unsigned *devices;
     size_t ndevices;
     int assumed;               /* no GPU: devices are the target archs */
@@ -86,9 +73,7 @@ static int module_watched(const struct ss_config *cfg, const char *path)
 
 static int module_hotfixed(const struct module_plan_input *mi, const char *path)
 {
-    const struct ss_config *cfg = mi->cfg;
-    return cfg->hotfix && ss_glob_match_any(cfg->hotfix_modules, cfg->nhotfix_modules, path) &&
-           hotfix_offered(mi->pb, path);
+    return ss_hotfix_wanted(mi->cfg, path) && hotfix_offered(mi->db, path);
 }
 
 /* The plan of one container for the given devices, as shim/decide.c builds
@@ -113,13 +98,13 @@ static void plan_for(const struct module_plan_input *mi, const struct ext_module
         .ndevices = ndevices,
         .force_ptx = ptx && strcmp(ptx, "1") == 0,
         .dry_run = mi->cfg->dry_run,
-        .sources = { entry_bundle, hotfix_bundles, mi->pb },
+        .sources = { entry_bundle, hotfix_bundles, (void *)mi->db },
     };
     ss_plan_redirect(&in, plan);
 }
 
 /* ss_image_parse's words for a host ELF file without CUDA code
- * (lib/hostelf.c): the runtime then loads no image from it. */
+ * (lib/reader/hostelf.c): the runtime then loads no image from it. */
 static int has_no_cuda_code(const struct ss_error *err)
 {
     return strncmp(err->message, "host ELF has no ", 16) == 0;
@@ -173,30 +158,28 @@ static void plan_module(struct findings *f, const struct module_plan_input *mi,
 /* ---- the long-sequence fix, per _fused module ------------------------ */
 
 /* A hotfix line for `path` whose file was refused (hash mismatch: tampered
- * or damaged): 1 with the file's path in out. */
-static int refused_hotfix(const char *dir, const char *path, char *out, size_t len)
+ * or damaged): 1 with the file's path in out.  From the bundle as read for
+ * the Bundle section, usable for plans or not. */
+static int refused_hotfix(const struct doctor_bundle *d, const char *path, char *out, size_t len)
 {
-    struct ss_bundle b;
-    struct ss_error err;
-    if (ss_bundle_open(dir, &b, NULL, NULL, &err) != 0)
+    if (!d->read)
         return 0;
-    int found = 0;
-    for (size_t i = 0; i < b.manifest.nhotfixes && !found; i++) {
-        const struct ss_manifest_item *it = &b.manifest.hotfixes[i];
-        if (!ss_glob_match_any(it->globs, it->nglobs, path))
+    const struct ss_bundle *b = &d->b;
+    for (size_t i = 0; i < b->manifest.nhotfixes; i++) {
+        const struct ss_manifest_item *it = &b->manifest.hotfixes[i];
+        if (!ss_hotfix_line_applies(it, path))
             continue;
         int ok = 0;
-        for (size_t h = 0; h < b.nhotfixes; h++)
-            ok |= b.hotfixes[h].item == it;
+        for (size_t h = 0; h < b->nhotfixes; h++)
+            ok |= b->hotfixes[h].item == it;
         if (!ok) {
             char shown[PATH_MAX + 64];
-            doctor_pretty_path(dir, shown, sizeof shown);
+            doctor_pretty_path(d->dir, shown, sizeof shown);
             snprintf(out, len, "%s/%s", shown, it->file);
-            found = 1;
+            return 1;
         }
     }
-    ss_bundle_close(&b);
-    return found;
+    return 0;
 }
 
 static void device_list(const unsigned *devices, size_t n, char *buf, size_t len)
@@ -283,17 +266,17 @@ static int fused_verdict(struct findings *f, const struct module_plan_input *mi,
                 "stride of 2^32 elements or more is truncated by the host; remedy: repair = on "
                 "with sageattention._fused in repair_modules", mod->name,
                 cfg->repair ? "repair_modules lacks sageattention._fused" : "repair = off");
-    if (!hotfix_offered(mi->pb, mod->path)) {
+    if (!hotfix_offered(mi->db, mod->path)) {
         char file[PATH_MAX + 128];
-        if (refused_hotfix(mi->pb->configured_dir, mod->path, file, sizeof file)
-            || refused_hotfix(mi->pb->installed_dir, mod->path, file, sizeof file)) {
+        if (refused_hotfix(&mi->db->configured, mod->path, file, sizeof file)
+            || refused_hotfix(&mi->db->installed, mod->path, file, sizeof file)) {
             /* Counted once, where the Bundle section found it. */
             printf("      hotfix: TAMPERED: %s does not match its MANIFEST hash and is refused "
                    "(the problem under Bundle); until it is restored %s\n", file, LONG_WRONG);
             return 0;
         }
         char shown[PATH_MAX + 64];
-        doctor_pretty_path(mi->pb->installed_dir, shown, sizeof shown);
+        doctor_pretty_path(mi->db->installed.dir, shown, sizeof shown);
         problem(f, "hotfix of %s not installed: no bundle has a hotfix line for it (the "
                 "installed one belongs in %s), so %s; remedy: install sageshim with `make "
                 "install`, which installs it", mod->name, shown, LONG_WRONG);
@@ -346,27 +329,12 @@ static int fused_verdict(struct findings *f, const struct module_plan_input *mi,
     return fixed;
 }
 
-void doctor_print_plans(struct findings *f, const struct ss_config *cfg, const char *libdir,
-                        const struct doctor_gpus *gpus, const struct ext_module_list *modules,
-                        struct plan_summary *summary)
+void doctor_print_plans(struct findings *f, const struct ss_config *cfg,
+                        const struct doctor_bundles *db, const struct doctor_gpus *gpus,
+                        const struct ext_module_list *modules, struct plan_summary *summary)
 {
     memset(summary, 0, sizeof *summary);
-    struct plan_bundles *pb = calloc(1, sizeof *pb);
-    if (!pb) {
-        problem(f, "out of memory");
-        return;
-    }
-    ss_default_bundle_dir(libdir, pb->installed_dir, sizeof pb->installed_dir);
-    snprintf(pb->configured_dir, sizeof pb->configured_dir, "%s",
-             cfg->bundle && cfg->bundle[0] ? cfg->bundle : pb->installed_dir);
-    pb->configured_ok = ss_plan_open_bundle(pb->configured_dir, &pb->configured, NULL, NULL,
-                                            NULL, pb->why, sizeof pb->why, NULL) == 0;
-    char ignored[PATH_MAX + 512];
-    pb->installed_ok = strcmp(pb->configured_dir, pb->installed_dir) != 0 &&
-                       ss_plan_open_bundle(pb->installed_dir, &pb->installed, NULL, NULL, NULL,
-                                           ignored, sizeof ignored, NULL) == 0;
-
-    struct module_plan_input mi = { cfg, pb, gpus->cc, gpus->count, 0 };
+    struct module_plan_input mi = { cfg, db, gpus->cc, gpus->count, 0 };
     if (gpus->count == 0) {
         mi.devices = cfg->archs;
         mi.ndevices = cfg->narchs;
@@ -396,9 +364,4 @@ void doctor_print_plans(struct findings *f, const struct ss_config *cfg, const c
     }
     if (!summary->fused_checked)
         printf("    no _fused module in this SageAttention: nothing to fix\n");
-    if (pb->configured_ok)
-        ss_bundle_close(&pb->configured);
-    if (pb->installed_ok)
-        ss_bundle_close(&pb->installed);
-    free(pb);
 }

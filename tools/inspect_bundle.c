@@ -121,7 +121,7 @@ static void write_bundle_json(struct json_writer *w, const struct ss_bundle *b)
 
 static void report_problem(void *ctx, const char *file, int line, const char *message)
 {
-    /* Room for a whole path and a whole diagnostic (lib/error.c: 768). */
+    /* Room for a whole path and a whole diagnostic (lib/base/error.c: 768). */
     char text[PATH_MAX + 1024];
     ss_problem_line(text, sizeof text, file, line, message);
     fprintf(stderr, "sageshim: %s\n", text);

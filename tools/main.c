@@ -1,6 +1,6 @@
 /* main.c: `sageshim COMMAND ...` - dispatch to the subcommands. */
 #include "tools.h"
-#include "version.h"
+#include "base/version.h"
 
 #include <stdio.h>
 #include <string.h>

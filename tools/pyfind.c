@@ -9,7 +9,7 @@
 #include "pyfind.h"
 #include "child.h"
 
-#include "append.h"
+#include "base/append.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
  * any component owned by another user, makes the interpreter untrusted. */
 #include "pyfind.h"
 
-#include "trust.h"
+#include "base/trust.h"
 
 #include <errno.h>
 #include <limits.h>

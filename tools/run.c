@@ -3,8 +3,8 @@
  * replaces this process (exec), so its arguments, exit status and signals
  * are its own. */
 #include "tools.h"
-#include "options.h"
-#include "report_once.h"
+#include "config/options.h"
+#include "config/report_once.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /* util.c: small helpers shared by the subcommands. */
 #include "tools.h"
-#include "arch.h"
+#include "config/arch.h"
 
 #include <errno.h>
 #include <limits.h>

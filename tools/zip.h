@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Largest member we inflate: the same bound ss_read_file puts on a file. */
 #define ZIP_MAX_MEMBER (1024u * 1024 * 1024)

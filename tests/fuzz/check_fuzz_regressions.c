@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz/fuzz_targets.h"
-#include "image.h"
+#include "reader/image.h"
 #include "testutil.h"
 
 struct target {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "fuzz_targets.h"
-#include "image.h"
+#include "reader/image.h"
 
 /* Look at every entry the way the tools' listings do, so the fields the
  * parser filled are read (ASan sees reads of anything left dangling). */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz_targets.h"
-#include "image.h"
+#include "reader/image.h"
 
 static void visit(const struct ss_image *image)
 {

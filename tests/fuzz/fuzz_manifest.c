@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "plan/bundle.h"
 #include "fuzz_targets.h"
 
 static void count_report(void *ctx, const char *file, int line, const char *message)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuzz_targets.h"
-#include "merge.h"
+#include "reader/merge.h"
 
 static size_t split_point(const uint8_t *data, size_t size)
 {

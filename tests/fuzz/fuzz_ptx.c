@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "fuzz_targets.h"
-#include "image.h"
-#include "kernels.h"
+#include "reader/image.h"
+#include "reader/kernels.h"
 
 int fuzz_ptx_input(const uint8_t *data, size_t size)
 {

@@ -40,8 +40,8 @@
 
 #include "bombs.h"
 #include "harness.h"
-#include "image_internal.h"
-#include "memprobe.h"
+#include "reader/image_internal.h"
+#include "base/memprobe.h"
 #include "sageshim.h"
 #include "testutil.h"
 

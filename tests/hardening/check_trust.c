@@ -13,7 +13,7 @@
 
 #include "sageshim.h"
 #include "testutil.h"
-#include "trust.h"
+#include "base/trust.h"
 
 #define NOBODY 65534
 

@@ -1,5 +1,5 @@
 /* check_doctor_plan: for the same config, devices and module, every line the
- * shim logs about a load (its plan, lib/plan_format.c) is a line of
+ * shim logs about a load (its plan, lib/plan/plan_format.c) is a line of
  * `sageshim doctor` - the two cannot drift apart.
  *
  * The shim runs under the tests/shim harness (client_runtime, which loads as

@@ -471,7 +471,7 @@ END_TEST
 #define LONG_LAUNCH "200064,21504,128,3126,56,512"
 #define SHORT_LAUNCH "1000,21504,128,16,56,512"
 
-/* The premise, asked of lib/fused.h directly: the long launch wraps, the
+/* The premise, asked of lib/plan/fused.h directly: the long launch wraps, the
  * short one does not. */
 static void check_premise(void)
 {

@@ -1,4 +1,4 @@
-/* check_plan: the redirect plan (lib/plan.h) built in-process from fixture
+/* check_plan: the redirect plan (lib/plan/plan.h) built in-process from fixture
  * images and bundles, and the exact lines ss_plan_lines renders - the lines
  * the shim logs and doctor prints.  No subprocess, no fake driver.
  *

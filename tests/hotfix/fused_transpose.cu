@@ -1,7 +1,7 @@
 // fused_transpose.cu: a stand-in with the mangled name and parameter layout
 // of one of SageAttention's 44 _fused kernels (TransposePadPermuteKernel
 // <64, 64, true, __half>, spec sageattention-fused.md §5), so diagnose's
-// wrap check (lib/fused.h) and summary can be tested on the CPU under the
+// wrap check (lib/plan/fused.h) and summary can be tested on the CPU under the
 // fake driver.  The body only touches one element: the fake never runs it.
 // Built as is (the "original") and with -DHOTFIX (the hotfix image).
 #include <cuda_fp16.h>

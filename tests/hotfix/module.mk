@@ -1,5 +1,5 @@
-# Kernel hotfixes (lib/plan_hotfix.c, shim/hotfix.c) and the one plan
-# (lib/plan.c) the shim logs and doctor prints:
+# Kernel hotfixes (lib/plan/plan_hotfix.c, shim/hotfix.c) and the one plan
+# (lib/plan/plan.c) the shim logs and doctor prints:
 #   check_plan         plans built in-process from fixture images and bundles,
 #                      their lines asserted (no subprocess, no fake driver)
 #   check_hotfix       the whole preload library under the tests/shim harness

@@ -35,7 +35,7 @@ check() {
 # A file list of a tree, for before/after comparisons.
 tree() { (cd "$1" && find . | sort); }
 files() { (cd "$1" && find . ! -type d ! -path '*/__pycache__/*' | sort); }
-version=$(sed -n 's/^#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/version.h)
+version=$(sed -n 's/^#define SAGESHIM_VERSION "\(.*\)"/\1/p' lib/base/version.h)
 command -v nvcc >/dev/null || PATH=/usr/local/cuda/bin:$PATH
 TRIPLET=aarch64-linux-gnu
 

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "sha256.h"
-#include "image.h"
+#include "base/sha256.h"
+#include "reader/image.h"
 #include "testutil.h"
 
 static const char *const clients[] = {"client_runtime", "client_dlsym", "client_linked"};

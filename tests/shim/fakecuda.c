@@ -32,9 +32,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image.h"
-#include "select.h"
-#include "sha256.h"
+#include "reader/image.h"
+#include "reader/select.h"
+#include "base/sha256.h"
 
 #undef cuGetProcAddress
 

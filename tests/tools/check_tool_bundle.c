@@ -4,7 +4,7 @@
 #include "testutil.h"
 #include "toolrun.h"
 
-#include "bundle.h"
+#include "plan/bundle.h"
 
 static void count_diag(void *ctx, const char *file, int line, const char *message)
 {
@@ -95,7 +95,7 @@ START_TEST(from_wheel)
 }
 END_TEST
 
-/* --sm takes every spelling of lib/arch.c: 90, 9.0, sm_90a, compute_90. */
+/* --sm takes every spelling of lib/config/arch.c: 90, 9.0, sm_90a, compute_90. */
 static const char *const sm_spellings[] = { "90", "9.0", "sm_90a", "compute_90" };
 
 START_TEST(sm_option_keeps_only_that_arch)

@@ -3,7 +3,7 @@
 #include "testutil.h"
 #include "toolrun.h"
 
-#include "version.h"
+#include "base/version.h"
 
 START_TEST(version_is_printed)
 {

@@ -4,10 +4,10 @@
  * program's main(): no stdio, no global state, the environment only through
  * the function the caller passes, every problem reported through diag. */
 #include "config.h"
-#include "append.h"
+#include "base/append.h"
 #include "options.h"
-#include "trust.h"
-#include "file.h"
+#include "base/trust.h"
+#include "base/file.h"
 
 #include <ctype.h>
 #include <errno.h>

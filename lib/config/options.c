@@ -1,6 +1,6 @@
 /* options.c: the option table and what each kind of value means (options.h). */
 #include "options.h"
-#include "append.h"
+#include "base/append.h"
 #include "arch.h"
 
 #include <ctype.h>

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 enum ss_mode { SS_MODE_REDIRECT, SS_MODE_DIAGNOSE, SS_MODE_OFF };
 enum ss_log_level { SS_LOG_ERROR, SS_LOG_WARN, SS_LOG_INFO, SS_LOG_DEBUG };

@@ -27,10 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "abi.h"
+#include "reader/abi.h"
 #include "bundle.h"
-#include "config.h"
-#include "image.h"
+#include "config/config.h"
+#include "reader/image.h"
 
 #define SS_PLAN_MAX_DEVICES 16
 #define SS_PLAN_MAX_HOTFIX_BUNDLES 4
@@ -150,6 +150,24 @@ void ss_default_bundle_dir(const char *libdir, char *out, size_t len);
 struct ss_trust;
 int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
                         ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing);
+/* The same, for a caller that also shows the bundle as read (doctor reads
+ * each bundle once for both): returns 1 with why when the MANIFEST was read
+ * but no file is usable, and then leaves b open for the caller to close; -1
+ * with why, and err when not NULL, when it was not read. */
+int ss_plan_read_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing,
+                        struct ss_error *err);
+
+/* hotfix_match.c: does a MANIFEST hotfix line apply to the module at
+ * `path` (its modules= globs match the path; path NULL: no)? */
+int ss_hotfix_line_applies(const struct ss_manifest_item *item, const char *path);
+/* The first usable hotfix file of bundles[0..n) whose line applies to
+ * `path`, and (which) its bundle; NULL when none does. */
+const struct ss_bundle_file *ss_hotfix_for(const struct ss_bundle *const *bundles, size_t n,
+                                           const char *path, const struct ss_bundle **which);
+/* The configuration asks for hotfixes of the module at `path`: hotfix on
+ * and hotfix_modules matches (a line must still apply). */
+int ss_hotfix_wanted(const struct ss_config *cfg, const char *path);
 
 /* Internal to the plan files: step 2 (plan_hotfix.c). */
 void ss_plan_hotfix(const struct ss_plan_input *in, struct ss_plan *plan);

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "image.h"
+#include "base/error.h"
+#include "reader/image.h"
 
 #define SS_MANIFEST_MAX_GLOBS 8
 

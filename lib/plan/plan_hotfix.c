@@ -16,7 +16,7 @@
  * So a hotfix using more registers is refused only where that lowers the
  * block size it can launch below one the original can (for SageAttention's
  * _fused kernels, launched with up to 1024 threads: at most 64 registers). */
-#include "append.h"
+#include "base/append.h"
 #include "plan.h"
 
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "select.h"
+#include "reader/select.h"
 
 /* Hardware limits per block on every arch CUDA 12/13 supports: threads, and
  * registers (allocated per thread in units of 8). */
@@ -119,7 +119,7 @@ static void compare_kernels(const struct ss_entry *oe, const struct ss_kernel *o
     }
 }
 
-/* The first usable hotfix file whose globs match the module's path. */
+/* The first usable hotfix file whose line applies to the module's path. */
 static int find_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
 {
     const struct ss_bundle *bundles[SS_PLAN_MAX_HOTFIX_BUNDLES];
@@ -127,15 +127,8 @@ static int find_hotfix(const struct ss_plan_input *in, struct ss_plan *plan)
                    ? in->sources.hotfix_bundles(in->sources.ctx, bundles,
                                                 SS_PLAN_MAX_HOTFIX_BUNDLES)
                    : 0;
-    for (size_t b = 0; b < n && b < SS_PLAN_MAX_HOTFIX_BUNDLES; b++)
-        for (size_t f = 0; bundles[b] && f < bundles[b]->nhotfixes; f++)
-            if (in->path && ss_glob_match_any(bundles[b]->hotfixes[f].item->globs,
-                                              bundles[b]->hotfixes[f].item->nglobs, in->path)) {
-                plan->hotfix_bundle = bundles[b];
-                plan->hotfix_file = &bundles[b]->hotfixes[f];
-                return 1;
-            }
-    return 0;
+    plan->hotfix_file = ss_hotfix_for(bundles, n, in->path, &plan->hotfix_bundle);
+    return plan->hotfix_file != NULL;
 }
 
 /* The entry a device of arch `cc` runs once step 1 is applied. */

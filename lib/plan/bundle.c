@@ -9,9 +9,9 @@
  * or rewritten while it was read keeps its size and times, not its bytes.
  * Hashing costs milliseconds for real bundles (sha256.h). */
 #include "bundle.h"
-#include "file.h"
-#include "sha256.h"
-#include "trust.h"
+#include "base/file.h"
+#include "base/sha256.h"
+#include "base/trust.h"
 
 #include <errno.h>
 #include <fcntl.h>

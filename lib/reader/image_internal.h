@@ -1,5 +1,6 @@
 /* image_internal.h: helpers shared by the container readers (image.c,
- * container.c, decompress.c, hostelf.c); not part of the library's API. */
+ * container.c, decompress.c, hostelf.c, walk.c, release.c); not part of the
+ * library's API. */
 #ifndef SAGESHIM_IMAGE_INTERNAL_H
 #define SAGESHIM_IMAGE_INTERNAL_H
 
@@ -41,11 +42,19 @@ int ss_image_note(struct ss_image *image, const char *fmt, ...)
 /* Move c into image->containers (c is emptied).  -1 when out of memory. */
 int ss_image_add_container(struct ss_image *image, struct ss_container *c);
 
+/* Free what an entry owns (its decompressed data, its kernels); release.c. */
+void ss_entry_free(struct ss_entry *e);
+
+/* Add c to the image, its entries' notes copied to the image's notes first;
+ * on failure c is freed and err says "out of memory".  walk.c. */
+int ss_image_take_container(struct ss_image *image, struct ss_container *c,
+                            struct ss_error *err);
+
 /* Walk containers stored back to back (8-aligned) in bytes[0..len), which
  * sit at `base` in the input.  Each one found is added with the given origin
  * and section name.  A container that fails stops the walk: with none found
  * yet the call returns -1 (err offset relative to the input), otherwise the
- * failure becomes a note.  Returns the number of containers added. */
+ * failure becomes a note.  Returns the number of containers added.  walk.c. */
 int ss_containers_walk(const uint8_t *bytes, size_t len, size_t base,
                        enum ss_origin origin, const char *section,
                        struct ss_image *image, struct ss_error *err);

@@ -6,7 +6,7 @@
  *
  * Lines are whitespace-separated words; '#' starts a comment.  A bad line
  * is reported and skipped, the rest of the manifest still counts. */
-#include "arch.h"
+#include "config/arch.h"
 #include "bundle.h"
 
 #include <ctype.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define SS_WRAPPER_MAGIC   0x466243B1u  /* __fatBinC_Wrapper_t */
 #define SS_CONTAINER_MAGIC 0xBA55ED50u  /* fatbin container header */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "append.h"
+#include "base/append.h"
 
 #define LINE_MAX_LEN 2048
 

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "append.h"
+#include "base/append.h"
 #include <sys/stat.h>
 
-#include "merge.h"
-#include "select.h"
+#include "reader/merge.h"
+#include "reader/select.h"
 
 /* What one bundle container offers for the active archs. */
 struct candidate {
@@ -54,11 +54,14 @@ void ss_default_bundle_dir(const char *libdir, char *out, size_t len)
     snprintf(out, len, "%s/../share/sageshim/kernels", libdir && libdir[0] ? libdir : ".");
 }
 
-int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
-                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing)
+int ss_plan_read_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing,
+                        struct ss_error *err)
 {
-    struct ss_error err;
-    memset(&err, 0, sizeof err);
+    struct ss_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
     memset(b, 0, sizeof *b);
     if (missing)
         *missing = 0;
@@ -72,9 +75,9 @@ int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_tr
         snprintf(why, len, "no bundle at %s", dir);
         return -1;
     }
-    if (ss_bundle_open_trusted(dir, b, trust, diag, ctx, &err) != 0) {
+    if (ss_bundle_open_trusted(dir, b, trust, diag, ctx, err) != 0) {
         char detail[300];
-        ss_error_format(&err, detail, sizeof detail);
+        ss_error_format(err, detail, sizeof detail);
         snprintf(why, len, "no bundle at %s (%s)", dir, detail);
         return -1;
     }
@@ -82,10 +85,20 @@ int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_tr
      * redirects, that it has no usable fatbin. */
     if (b->nfiles == 0 && b->nhotfixes == 0) {
         snprintf(why, len, "no usable fatbin in the bundle at %s", dir);
+        return 1;
+    }
+    return 0;
+}
+
+int ss_plan_open_bundle(const char *dir, struct ss_bundle *b, const struct ss_trust *trust,
+                        ss_diag_fn diag, void *ctx, char *why, size_t len, int *missing)
+{
+    int rc = ss_plan_read_bundle(dir, b, trust, diag, ctx, why, len, missing, NULL);
+    if (rc > 0) {
         ss_bundle_close(b);
         return -1;
     }
-    return 0;
+    return rc;
 }
 
 /* ---- choosing a bundle container ------------------------------------------ */

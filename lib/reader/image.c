@@ -1,9 +1,11 @@
-/* image.c: finding containers in files and in memory, naming things, and
- * releasing what the readers allocated (fatbin-format.md §1-3). */
+/* image.c: finding containers in files and in memory, and naming things
+ * (fatbin-format.md §1-3).  Walking containers stored back to back is
+ * walk.c's (host ELF sections walk them too), names are names.c's and
+ * releasing is release.c's. */
 #include "image.h"
 #include "image_internal.h"
-#include "file.h"
-#include "memprobe.h"
+#include "base/file.h"
+#include "base/memprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,89 +20,6 @@
 /* Largest in-memory image we are willing to measure or copy. */
 #define MAX_LOADED_SIZE ((size_t)SS_MAX_PAYLOAD * 4)
 
-/* ---- releasing ---- */
-
-static void kernel_free(struct ss_kernel *k)
-{
-    free(k->name);
-    free(k->params);
-}
-
-static void entry_free(struct ss_entry *e)
-{
-    if (e->data_owned)
-        free(e->data);
-    for (size_t i = 0; i < e->nkernels; i++)
-        kernel_free(&e->kernels[i]);
-    free(e->kernels);
-}
-
-void ss_container_free(struct ss_container *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->nentries; i++)
-        entry_free(&c->entries[i]);
-    free(c->entries);
-    memset(c, 0, sizeof *c);
-}
-
-void ss_image_free(struct ss_image *image)
-{
-    if (!image)
-        return;
-    for (size_t i = 0; i < image->ncontainers; i++)
-        ss_container_free(&image->containers[i]);
-    free(image->containers);
-    for (size_t i = 0; i < image->nnotes; i++)
-        free(image->notes[i]);
-    free(image->notes);
-    memset(image, 0, sizeof *image);
-}
-
-/* ---- names ---- */
-
-const char *ss_kind_name(unsigned kind)
-{
-    switch (kind) {
-    case SS_KIND_PTX: return "ptx";
-    case SS_KIND_ELF: return "elf";
-    case SS_KIND_LTOIR: return "ltoir";
-    default: return "unknown";
-    }
-}
-
-const char *ss_compression_name(enum ss_compression c)
-{
-    switch (c) {
-    case SS_COMPRESS_NONE: return "none";
-    case SS_COMPRESS_LZ4: return "lz4";
-    case SS_COMPRESS_ZSTD: return "zstd";
-    }
-    return "unknown";
-}
-
-void ss_entry_arch_name(const struct ss_entry *e, char *buf, size_t len)
-{
-    const char *suffix = e->variant == SS_VARIANT_A ? "a" : e->variant == SS_VARIANT_F ? "f" : "";
-    switch (e->kind) {
-    case SS_KIND_PTX: snprintf(buf, len, "compute_%u%s", e->sm, suffix); break;
-    case SS_KIND_ELF: snprintf(buf, len, "sm_%u%s", e->sm, suffix); break;
-    case SS_KIND_LTOIR: snprintf(buf, len, "lto_%u%s", e->sm, suffix); break;
-    default: snprintf(buf, len, "kind%u_%u%s", e->kind, e->sm, suffix); break;
-    }
-}
-
-const struct ss_kernel *ss_entry_find_kernel(const struct ss_entry *e, const char *name)
-{
-    if (!e || !name)
-        return NULL;
-    for (size_t i = 0; i < e->nkernels; i++)
-        if (e->kernels[i].name && strcmp(e->kernels[i].name, name) == 0)
-            return &e->kernels[i];
-    return NULL;
-}
-
 /* ---- files ---- */
 
 int ss_read_file(const char *path, uint8_t **bytes, size_t *len, struct ss_error *err)
@@ -110,79 +29,6 @@ int ss_read_file(const char *path, uint8_t **bytes, size_t *len, struct ss_error
     if (ss_file_read(path, &rules, bytes, len, NULL, why, sizeof why) < 0)
         return ss_fail_nooffset(err, "%s: %s", path, why);
     return 0;
-}
-
-/* ---- containers ---- */
-
-/* Entry notes are copied to the image, prefixed with where they are. */
-static int collect_entry_notes(struct ss_image *image, const struct ss_container *c)
-{
-    for (size_t i = 0; i < c->nentries; i++) {
-        const struct ss_entry *e = &c->entries[i];
-        if (!e->note[0])
-            continue;
-        char arch[32];
-        ss_entry_arch_name(e, arch, sizeof arch);
-        if (ss_image_note(image, "container at offset 0x%zx%s%s: entry at offset 0x%zx (%s): %s",
-                          c->offset, c->section[0] ? " in " : "", c->section,
-                          c->offset + e->offset, arch, e->note) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int add_container(struct ss_image *image, struct ss_container *c, struct ss_error *err)
-{
-    if (collect_entry_notes(image, c) < 0 || ss_image_add_container(image, c) < 0) {
-        ss_container_free(c);
-        return ss_fail_nooffset(err, "out of memory");
-    }
-    return 0;
-}
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
-}
-
-int ss_containers_walk(const uint8_t *bytes, size_t len, size_t base,
-                       enum ss_origin origin, const char *section,
-                       struct ss_image *image, struct ss_error *err)
-{
-    int added = 0;
-    size_t at = 0;
-    while (at < len && !all_zero(bytes + at, len - at)) {
-        struct ss_container c;
-        struct ss_error cerr = {0};
-        if (ss_container_parse_within(bytes + at, len - at, &c, &image->decompressed, &cerr) < 0) {
-            if (cerr.has_offset)
-                cerr.offset += base + at;
-            if (added == 0) {
-                if (err)
-                    *err = cerr;
-                return -1;
-            }
-            char msg[sizeof cerr.message + 32];
-            ss_error_format(&cerr, msg, sizeof msg);
-            if (ss_image_note(image, "data after the last container ignored: %s", msg) < 0)
-                return ss_fail_nooffset(err, "out of memory");
-            break;
-        }
-        c.origin = origin;
-        snprintf(c.section, sizeof c.section, "%s", section ? section : "");
-        c.offset = base + at;
-        size_t size = c.size;
-        if (add_container(image, &c, err) < 0)
-            return -1;
-        added++;
-        /* Containers start 8-aligned; size <= len - at, so this cannot wrap. */
-        at += size;
-        at += (8 - at % 8) % 8;
-    }
-    return added;
 }
 
 /* ---- bare cubin and PTX ---- */
@@ -203,12 +49,12 @@ static int add_single(struct ss_image *image, const uint8_t *bytes, size_t len,
     c.size = len;
     c.entries = malloc(sizeof *c.entries);
     if (!c.entries) {
-        entry_free(e);
+        ss_entry_free(e);
         return ss_fail_nooffset(err, "out of memory");
     }
     c.entries[0] = *e;
     c.nentries = 1;
-    return add_container(image, &c, err);
+    return ss_image_take_container(image, &c, err);
 }
 
 static void bare_entry_init(struct ss_entry *e, const uint8_t *bytes, size_t len, unsigned kind)

@@ -1,0 +1,7 @@
+/* folder.h of a fixture of tests/folders/check_folders.c.
+ *
+ * Calls: nothing.
+ *
+ *   p.c  a file of the fixture
+ *   q.c  a file of the fixture
+ */
