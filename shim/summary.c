@@ -109,7 +109,7 @@ static void print_module(const struct shim_module_stats *m, int index,
 }
 
 /* Launches of _fused kernels whose upstream 32-bit offsets would wrap
- * (lib/fused.h): fine when the hotfix ran them, silent corruption when the
+ * (lib/plan/fused.h): fine when the hotfix ran them, silent corruption when the
  * original did. */
 static void print_wraps(const struct shim_kernel_stats *ks, size_t nks)
 {
