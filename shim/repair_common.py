@@ -26,7 +26,11 @@ def test_cpu_arch(environment):
 CPU_ARCH = test_cpu_arch(os.environ)
 
 
-def device_arch(tensor, cache={}):
+# Device index -> SM number, asked of torch once per device.
+ARCH_OF_DEVICE = {}
+
+
+def device_arch(tensor):
     """The SM number (90, 120, ...) of the device holding `tensor`, or None."""
     device = getattr(tensor, 'device', None)
     kind = getattr(device, 'type', None)
@@ -37,10 +41,10 @@ def device_arch(tensor, cache={}):
     index = device.index
     if index is None:
         index = sys.modules['torch'].cuda.current_device()
-    arch = cache.get(index)
+    arch = ARCH_OF_DEVICE.get(index)
     if arch is None:
         major, minor = sys.modules['torch'].cuda.get_device_capability(index)
-        arch = cache[index] = major * 10 + minor
+        arch = ARCH_OF_DEVICE[index] = major * 10 + minor
     return arch
 
 

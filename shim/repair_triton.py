@@ -112,7 +112,6 @@ class AttentionLaunch:
         self.return_lse = bool(kwargs.get('RETURN_LSE', False))
         self.batch = grid[2]
         self.kv_heads = self.heads // self.group
-        self.causal = False
 
     def fits(self, batch, kv_heads, rows, int_limit):
         heads = kv_heads * self.group
