@@ -99,26 +99,6 @@ write_report() {
     tar -czf "$OUT/gpucheck-logs.tar.gz" -C "$G" logs build.log gpucheck.log 2>/dev/null || true
 }
 
-# ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
-
-if over_budget; then
-    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
-else
-    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
-        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) pass "${line#PASS }" ;;
-        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
-        *) say "      $line" ;;
-        esac
-    done <"$LOGDIR/pieces.out"
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
-        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
-    fi
-fi
-
 finish() {
     say "gpucheck: $passed passed, $failed failed"
     write_report
@@ -129,27 +109,7 @@ finish() {
 # die REASON: the suite cannot run at all.
 die() {
     fail "gpucheck setup" "$1"
-    # ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
-
-if over_budget; then
-    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
-else
-    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
-        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) pass "${line#PASS }" ;;
-        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
-        *) say "      $line" ;;
-        esac
-    done <"$LOGDIR/pieces.out"
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
-        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
-    fi
-fi
-
-finish
+    finish
 }
 
 over_budget() {
@@ -378,68 +338,43 @@ torch_cases() {
 }
 torch_cases
 
-# ---- The repair suite (tests/gpu/repair/, written separately) -------------------
+# ---- The suites written as scripts ------------------------------------------------
 
-if [ -f tests/gpu/repair/run.sh ]; then
+# run_suite NAME LIMIT SCRIPT [ARG]: run one suite script (its environment
+# set by the caller through `env`) within LIMIT seconds; its PASS/FAIL lines
+# count as ours, anything else is indented; a failure without a FAIL line is
+# one of ours too.
+run_suite() {
+    name=$1 limit=$2 script=$3
+    shift 3
     if over_budget; then
-        fail "repair suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
-    else
-        timeout -k 5 300 env SAGESHIM_LIB="$SHIM" PYTHON="$PYTHON" sh tests/gpu/repair/run.sh \
-            >"$LOGDIR/repair.out" 2>&1
-        rc=$?
-        # Its PASS/FAIL lines count as ours; anything else is indented.
-        while IFS= read -r line; do
-            case $line in
-            "PASS "*) pass "${line#PASS }" ;;
-            "FAIL "*) failed=$((failed + 1)); say "$line" ;;
-            *) say "      $line" ;;
-            esac
-        done <"$LOGDIR/repair.out"
-        if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/repair.out"; then
-            fail "repair suite" "tests/gpu/repair/run.sh: $(verdict "$rc")"
-        fi
+        fail "$name suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
+        return
     fi
+    timeout -k 5 "$limit" env SAGESHIM_LIB="$SHIM" BUILD="$BUILD" PYTHON="$PYTHON" \
+        sh "$script" "$@" >"$LOGDIR/$name.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) pass "${line#PASS }" ;;
+        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
+        *) say "      $line" ;;
+        esac
+    done <"$LOGDIR/$name.out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/$name.out"; then
+        fail "$name suite" "$script: $(verdict "$rc")"
+    fi
+}
+
+# The repair suite (tests/gpu/repair/, written separately).
+if [ -f tests/gpu/repair/run.sh ]; then
+    run_suite repair 300 tests/gpu/repair/run.sh
 else
     say "NOTE tests/gpu/repair/run.sh not present: repair suite not run"
 fi
-
-# ---- The hotfix suite (tests/gpu/hotfix/, issue 13) ------------------------------
-
-if over_budget; then
-    fail "hotfix suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
-else
-    timeout -k 5 600 env PYTHON="$PYTHON" sh tests/gpu/hotfix/run.sh >"$LOGDIR/hotfix.out" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) pass "${line#PASS }" ;;
-        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
-        *) say "      $line" ;;
-        esac
-    done <"$LOGDIR/hotfix.out"
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/hotfix.out"; then
-        fail "hotfix suite" "tests/gpu/hotfix/run.sh: $(verdict "$rc")"
-    fi
-fi
-
-# ---- The long-input suite (tests/gpu/pieces/, issue 18) --------------------------
-
-if over_budget; then
-    fail "pieces suite" "not run: the suite passed its ${SUITE_BUDGET}s budget"
-else
-    timeout -k 5 600 env BUILD="$BUILD" PYTHON="$PYTHON" sh tests/gpu/pieces/run.sh \
-        "${PIECES_CASES:-}" >"$LOGDIR/pieces.out" 2>&1
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) pass "${line#PASS }" ;;
-        "FAIL "*) failed=$((failed + 1)); say "$line" ;;
-        *) say "      $line" ;;
-        esac
-    done <"$LOGDIR/pieces.out"
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$LOGDIR/pieces.out"; then
-        fail "pieces suite" "tests/gpu/pieces/run.sh: $(verdict "$rc")"
-    fi
-fi
+# The hotfix suite (tests/gpu/hotfix/, issue 13).
+run_suite hotfix 600 tests/gpu/hotfix/run.sh
+# The long-input suite (tests/gpu/pieces/, issue 18).
+run_suite pieces 600 tests/gpu/pieces/run.sh "${PIECES_CASES:-}"
 
 finish
