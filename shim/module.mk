@@ -18,8 +18,8 @@ $(BUILD)/shim/dlsym.o: ALL_CFLAGS += -O2 -foptimize-sibling-calls -fno-stack-pro
 # includes them) as bytes in the library: .incbin in
 # an assembler file, so any $(CC), native or cross, builds it, and no
 # sanitizer instruments it.  -MMD does not see .incbin: the rule names it.
-REPAIR_PY_FILES := shim/repair_pieces.py shim/repair_common.py shim/repair_fused.py \
-  shim/repair_attention.py shim/repair_triton.py shim/repair.py
+# The files, in order, are listed once: the .incbin lines of repair_source.S.
+REPAIR_PY_FILES := $(shell sed -n 's/^ *\.incbin "\(.*\)"/\1/p' shim/repair_source.S)
 $(BUILD)/shim/repair_source.o: shim/repair_source.S $(REPAIR_PY_FILES)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@

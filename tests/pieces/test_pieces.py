@@ -20,24 +20,20 @@ import unittest
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHIM = os.path.join(HERE, '..', '..', 'shim')
-SOURCES = ('repair_pieces.py', 'repair_common.py', 'repair_fused.py', 'repair_attention.py',
-           'repair_triton.py', 'repair.py')
+sys.path.insert(0, os.path.join(HERE, '..', 'repair'))
+from repair_source import repair_code  # noqa: E402  (the files shim/repair_source.S embeds)
+
 U32 = 1 << 32
 I32 = 1 << 31
 
 
 def load_repair():
     """The repair's namespace, as the shim builds it, every tensor on target."""
-    text = ''
-    for name in SOURCES:
-        with open(os.path.join(SHIM, name)) as f:
-            text += f.read() + '\n'
     names = {'__builtins__': builtins, '__name__': 'test_pieces', 'module': '', 'package': '',
              'extension': None, 'archs': (90, 120), 'log': lambda level, text: None,
              'count_cut': lambda kind: None, 'LOG_ERROR': 0, 'LOG_WARN': 1, 'LOG_INFO': 2,
              'LOG_DEBUG': 3}
-    exec(compile(text, '<sageshim-repair>', 'exec'), names)
+    exec(repair_code(), names)
     names['on_target'] = lambda tensor: True
     return names
 

@@ -16,11 +16,8 @@ import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHIM = os.path.join(HERE, '..', '..', 'shim')
-# The repair's files in the order shim/repair_source.S embeds them.
-SOURCES = [os.path.join(SHIM, name) for name in (
-    'repair_pieces.py', 'repair_common.py', 'repair_fused.py', 'repair_attention.py',
-    'repair_triton.py', 'repair.py')]
+sys.path.insert(0, HERE)
+from repair_source import repair_code  # noqa: E402  (the files shim/repair_source.S embeds)
 sys.path.insert(0, os.path.join(HERE, 'stub'))
 # The stub's tensors are CPU tensors: count them as a device in `archs`.
 os.environ['SAGESHIM_TEST_CPU_ARCH'] = '90'
@@ -36,11 +33,7 @@ WIDE = 1 << 32
 def run_repair(module, package, extension=None):
     """Run repair.py once as the shim would; returns its log lines (level, text)."""
     lines = []
-    text = ''
-    for source in SOURCES:
-        with open(source) as f:
-            text += f.read() + '\n'
-    code = compile(text, '<sageshim-repair>', 'exec')
+    code = repair_code()
     names = {
         '__builtins__': builtins,
         '__name__': 'sageshim_repair',
